@@ -1,0 +1,79 @@
+/**
+ * The one registry of AuthCore error codes. Each code maps to the HTTP status
+ * the router answers with and a default message a person understands.
+ * docs/errors.md documents every code; a test keeps the two in step.
+ */
+export const ERROR_CODES = {
+  // Configuration (thrown at construction or ready(); never caused by a request)
+  ERR_AUTH_OPTIONS_INVALID: { status: 500, message: 'AuthCore options are invalid' },
+  ERR_AUTH_KEY_INVALID: { status: 500, message: 'A configured key could not be used' },
+  ERR_AUTH_STORAGE_INCOMPLETE: { status: 500, message: 'The storage plugin lacks an operation AuthCore needs' },
+  ERR_AUTH_NO_SIGNING_KEY: { status: 500, message: 'No signing key is configured, so tokens cannot be issued' },
+  ERR_AUTH_HOOK_FAILED: { status: 500, message: 'A hook failed unexpectedly' },
+  ERR_AUTH_CLOSED: { status: 503, message: 'This AuthCore instance is closed' },
+
+  // Tokens and the Authorization header
+  ERR_AUTH_HEADER_MISSING: { status: 401, message: 'Authorization header is missing' },
+  ERR_AUTH_HEADER_INVALID: { status: 401, message: "Authorization header must be 'Bearer <token>'" },
+  ERR_AUTH_TOKEN_TOO_LARGE: { status: 401, message: 'Token is larger than allowed' },
+  ERR_AUTH_TOKEN_MALFORMED: { status: 401, message: 'Token is not a well-formed JWT' },
+  ERR_AUTH_TOKEN_ALG_NOT_ALLOWED: { status: 401, message: "Token's algorithm is not the one its key is configured for" },
+  ERR_AUTH_TOKEN_KEY_UNKNOWN: { status: 401, message: 'Token was signed with an unknown key' },
+  ERR_AUTH_TOKEN_SIGNATURE_INVALID: { status: 401, message: 'Token signature is invalid' },
+  ERR_AUTH_TOKEN_EXPIRED: { status: 401, message: 'Token has expired' },
+  ERR_AUTH_TOKEN_NOT_YET_VALID: { status: 401, message: 'Token is not valid yet' },
+  ERR_AUTH_TOKEN_CLAIM_INVALID: { status: 401, message: 'Token has a missing or invalid claim' },
+  ERR_AUTH_TOKEN_TYPE_INVALID: { status: 401, message: 'Token is not an access token' },
+  ERR_AUTH_JWKS_UNAVAILABLE: { status: 503, message: 'The key set could not be fetched' },
+
+  // Input and storage
+  ERR_AUTH_INPUT_INVALID: { status: 400, message: 'Input is invalid' },
+  ERR_AUTH_USER_EXISTS: { status: 409, message: 'A user with this email already exists' },
+  ERR_AUTH_USER_NOT_FOUND: { status: 404, message: 'User not found' },
+  ERR_AUTH_STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable, try again later' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+/** A stable AuthCore error code: switch on it, never on the message. */
+export type AuthErrorCode = keyof typeof ERROR_CODES
+
+/** Options for {@link AuthError}. */
+export interface AuthErrorOptions {
+  /** The underlying error (a driver or library error); never shown to an end user. */
+  cause?: unknown
+  /** Structured, non-secret detail for the caller (for example the option errors). */
+  details?: unknown
+}
+
+/**
+ * The one error class AuthCore throws for untrusted input, tokens, storage
+ * faults and configuration. `code` is stable; `status` is the HTTP status the
+ * router answers with. The original library or driver error, if any, is kept
+ * in `cause` and never reaches an HTTP response.
+ */
+export class AuthError<C extends AuthErrorCode = AuthErrorCode> extends Error {
+  /** Stable machine-readable code from the registry. */
+  readonly code: C
+  /** HTTP status for this code. */
+  readonly status: number
+  /** Structured detail, safe to show the developer (never secrets). */
+  readonly details: unknown
+
+  constructor(code: C, message?: string, options: AuthErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = ERROR_CODES[code].status
+    this.details = options.details
+  }
+
+  override get name(): string {
+    return 'AuthError'
+  }
+}
+
+/**
+ * True when `err` is an {@link AuthError}, optionally with the given code.
+ */
+export function isAuthError<C extends AuthErrorCode>(err: unknown, code?: C): err is AuthError<C> {
+  if (!(err instanceof AuthError)) return false
+  return code === undefined || err.code === code
+}

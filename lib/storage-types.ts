@@ -1,0 +1,114 @@
+/**
+ * The storage plugin contract: everything the core asks of a database.
+ *
+ * A plugin is a plain object. Every operation is small and atomic on its own;
+ * several operations that must succeed together run inside
+ * {@link StoragePlugin.transaction}. A plugin never lets a raw driver error
+ * escape: a unique violation on the email key becomes `ERR_AUTH_USER_EXISTS`,
+ * and anything that means "the database cannot answer" becomes
+ * `ERR_AUTH_STORAGE_UNAVAILABLE` with the driver error as `cause`.
+ */
+
+/** A user as stored. The core never returns this shape to a caller as-is. */
+export interface UserRecord {
+  /** Random UUID for users AuthCore creates; any string for adopted rows. */
+  id: string
+  /** The email as the user typed it (trimmed and NFKC-normalised). */
+  email: string
+  /** The canonical, lower-case key that is unique in storage. */
+  emailKey: string
+  /** Display name. */
+  name: string
+  /** The user's role. */
+  role: string
+  /** PHC-format argon2id hash, a legacy bcrypt hash, or null when none is set. */
+  passwordHash: string | null
+  /** Advanced on every change that must invalidate existing tokens. */
+  tokenVersion: number
+  /** A disabled user cannot sign in. */
+  disabled: boolean
+  /** When the row was created. */
+  createdAt: Date
+  /** When the row last changed. */
+  updatedAt: Date
+}
+
+/** What the core passes to {@link StoragePlugin.createUser}. */
+export interface NewUser {
+  id: string
+  email: string
+  emailKey: string
+  name: string
+  role: string
+  passwordHash: string | null
+}
+
+/** A partial update; fields left out are unchanged. */
+export interface UserPatch {
+  email?: string
+  emailKey?: string
+  name?: string
+  role?: string
+  passwordHash?: string | null
+  disabled?: boolean
+  /** When true, the token version is advanced by one in the same statement. */
+  bumpTokenVersion?: boolean
+}
+
+/** One page of users, in a stable order, with a cursor for the next page. */
+export interface UserPage {
+  users: UserRecord[]
+  /** Opaque cursor for the next page; absent on the last page. */
+  next?: string
+}
+
+/** Paging request for {@link UserStore.listUsers}. */
+export interface ListUsersQuery {
+  /** Page size, 1 to {@link MAX_PAGE_SIZE}. */
+  limit: number
+  /** A cursor returned by a previous page. */
+  cursor?: string
+}
+
+/** Largest page a storage plugin must serve. */
+export const MAX_PAGE_SIZE = 100
+
+/** The user operations every storage plugin implements. */
+export interface UserStore {
+  /** Inserts a user; a duplicate `emailKey` throws `ERR_AUTH_USER_EXISTS` (enforced by the database). */
+  createUser(user: NewUser): Promise<UserRecord>
+  /** The user with this id, or undefined. */
+  findUserById(id: string): Promise<UserRecord | undefined>
+  /** The user with this canonical email key, or undefined. */
+  findUserByEmailKey(emailKey: string): Promise<UserRecord | undefined>
+  /** Applies `patch` and returns the new row, or undefined when no such user exists. */
+  updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>
+  /** A page of users ordered by id. */
+  listUsers(query: ListUsersQuery): Promise<UserPage>
+  /** Deletes the user; true when a row was deleted. */
+  deleteUser(id: string): Promise<boolean>
+}
+
+/**
+ * A storage plugin. `init()` runs migrations and must be safe to call twice
+ * and from two processes at once; `close()` releases every connection it opened.
+ */
+export interface StoragePlugin extends UserStore {
+  /** A short name for messages, for example `'sqlite'`. */
+  readonly name: string
+  /** Creates or upgrades the tables. Idempotent and safe under concurrency. */
+  init(): Promise<void>
+  /** Releases every resource the plugin opened (not a pool the user passed in). */
+  close(): Promise<void>
+  /**
+   * Runs `fn` in one transaction: if it throws, nothing it wrote remains.
+   * Operations on `tx` take part; operations on the plugin itself do not.
+   */
+  transaction<T>(fn: (tx: UserStore) => Promise<T>): Promise<T>
+}
+
+/** Names of the operations the core requires of every storage plugin. */
+export const REQUIRED_STORAGE_OPERATIONS = [
+  'init', 'close', 'transaction', 'createUser', 'findUserById', 'findUserByEmailKey',
+  'updateUser', 'listUsers', 'deleteUser',
+] as const satisfies readonly (keyof StoragePlugin)[]
