@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_AUTH_USER_EXISTS: { status: 409, message: 'A user with this email already exists' },
   ERR_AUTH_USER_NOT_FOUND: { status: 404, message: 'User not found' },
   ERR_AUTH_STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable, try again later' },
+  ERR_AUTH_STORAGE_FAILED: { status: 500, message: 'Storage could not complete the operation' },
 } as const satisfies Record<string, { status: number; message: string }>
 
 /** A stable AuthCore error code: switch on it, never on the message. */

@@ -1,0 +1,141 @@
+import { bearerToken } from './bearer.js'
+import { AuthError } from './errors.js'
+import { EventHub, type AuthEvents, type AuthListener } from './events.js'
+import { HookRunner, type Hook, type HookName } from './hooks.js'
+import type { AuthCoreOptions } from './options.js'
+import { resolveOptions, type ResolvedOptions } from './options-validate.js'
+import type { PluginContext } from './plugin-types.js'
+import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin } from './storage-types.js'
+import type { AccessClaims } from './tokens/claims.js'
+import { buildKeyRing, type KeyRing } from './tokens/key-ring.js'
+import { RemoteKeySet } from './tokens/remote-key-set.js'
+import { TokenVerifier } from './tokens/verifier.js'
+import type { JWK } from 'jose'
+
+/** The file the default SQLite storage uses, in the working directory. */
+export const DEFAULT_SQLITE_FILE = 'authcore.db'
+
+/** Checks a storage plugin has every operation the core calls; names what is missing. */
+function checkStorage(storage: StoragePlugin): void {
+  const missing = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
+  if (missing.length > 0) {
+    throw new AuthError(
+      'ERR_AUTH_STORAGE_INCOMPLETE',
+      `Storage plugin '${storage.name ?? 'unnamed'}' does not implement: ${missing.join(', ')}`,
+    )
+  }
+}
+
+/**
+ * User management for one app: issues and verifies tokens, runs the
+ * sign-in methods over a storage plugin, and emits lifecycle events.
+ *
+ * ```ts
+ * const auth = new AuthCore({ secret: process.env.AUTH_SECRET })
+ * await auth.ready()
+ * const claims = await auth.authenticate(request.headers.get('authorization'))
+ * ```
+ */
+export class AuthCore {
+  readonly #options: ResolvedOptions
+  readonly #events = new EventHub<AuthEvents>()
+  readonly #hooks = new HookRunner()
+  readonly #ring: Promise<KeyRing>
+  readonly #verifier: TokenVerifier
+  #keys: KeyRing | undefined
+  #storage: StoragePlugin | undefined
+  #ready: Promise<void> | undefined
+  #closed = false
+
+  /**
+   * Validates `options` once and freezes them. Throws `ERR_AUTH_OPTIONS_INVALID`
+   * naming every bad field.
+   */
+  constructor(options: AuthCoreOptions) {
+    this.#options = resolveOptions(options)
+    this.#ring = buildKeyRing(this.#options.keys)
+    this.#ring.then((ring) => (this.#keys = ring), () => undefined)
+    const { jwksUrl, jwks, now } = this.#options
+    const remote = jwksUrl && new RemoteKeySet(jwksUrl, { ...jwks, now, onChange: () => this.#verifier.cache.clear() })
+    this.#verifier = new TokenVerifier(this.#options, this.#ring, remote || undefined)
+  }
+
+  async #start(): Promise<void> {
+    try {
+      await this.#ring
+    } catch (cause) {
+      throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
+    }
+    const storage = this.#options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+    checkStorage(storage)
+    await storage.init()
+    this.#storage = storage
+    const context: PluginContext = Object.freeze({ storage })
+    for (const plugin of [...(this.#options.methods ?? []), ...this.#options.plugins]) await plugin.setup?.(context)
+  }
+
+  /**
+   * Imports keys, opens storage (the default SQLite file is created here) and
+   * runs its migrations, then sets up methods and plugins. Safe to call more
+   * than once; every call waits for the same start.
+   */
+  ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new AuthError('ERR_AUTH_CLOSED'))
+    this.#ready ??= this.#start()
+    return this.#ready
+  }
+
+  /**
+   * Verifies an access token and returns its claims. The algorithm comes
+   * from the key (never the header), `exp` is required, `typ` must be an
+   * access-token type, `iss`/`aud` are checked when configured, and tokens
+   * over `maxTokenSize` are refused before decoding. A token seen before is
+   * answered from a bounded cache until its `exp`.
+   */
+  verify(token: string): Promise<AccessClaims> {
+    if (this.#closed) return Promise.reject(new AuthError('ERR_AUTH_CLOSED'))
+    return this.#verifier.verify(token)
+  }
+
+  /** Verifies the token in an `Authorization: Bearer <jwt>` header value. */
+  async authenticate(authorization: string | null | undefined): Promise<AccessClaims> {
+    return this.verify(bearerToken(authorization, this.#options.maxTokenSize))
+  }
+
+  /**
+   * The public JWK set of the configured asymmetric keys (signing and
+   * verify-only), for `/.well-known/jwks.json`. Empty with HS256 only.
+   */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const ring = this.#keys ?? (await this.#ring)
+    return { keys: ring.publicJwks.map((jwk) => ({ ...jwk })) }
+  }
+
+  /** Adds an event listener. Listeners observe; a failing one never breaks an operation. */
+  on<K extends keyof AuthEvents>(event: K, listener: AuthListener<AuthEvents, K>): this {
+    this.#events.on(event, listener)
+    return this
+  }
+
+  /** Removes an event listener. */
+  off<K extends keyof AuthEvents>(event: K, listener: AuthListener<AuthEvents, K>): this {
+    this.#events.off(event, listener)
+    return this
+  }
+
+  /** Registers a hook for one of the closed list of points (see `HOOK_NAMES`). */
+  hook<K extends HookName>(name: K, fn: Hook<K>): this {
+    this.#hooks.add(name, fn)
+    return this
+  }
+
+  /** Closes storage and plugins and drops listeners. Later calls reject with `ERR_AUTH_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#ready?.catch(() => undefined)
+    for (const plugin of this.#options.plugins) await plugin.close?.()
+    await this.#storage?.close()
+    this.#events.clear()
+  }
+}

@@ -1,0 +1,89 @@
+import mittModule, { type Emitter } from 'mitt'
+
+// mitt's types describe a CommonJS default export while Node loads its ES
+// module build: take the function from whichever shape arrives.
+const mitt = ((mittModule as { default?: unknown }).default ?? mittModule) as typeof mittModule.default
+
+/** Payload of the `error` event: a listener or hook failed outside the operation's path. */
+export interface ListenerErrorEvent {
+  /** The event whose listener failed. */
+  event: string
+  /** What the listener threw or rejected with. */
+  error: unknown
+}
+
+/**
+ * Every event AuthCore emits and its payload. Events are emitted after the
+ * work is committed; payloads are frozen and never carry a password, hash or
+ * token.
+ */
+export interface AuthEvents {
+  /** A listener threw or rejected. Never emitted for the `error` event's own listeners. */
+  error: ListenerErrorEvent
+}
+
+/** A listener for event `K`. It may be async; what it returns is ignored. */
+export type AuthListener<E, K extends keyof E> = (payload: E[K]) => unknown
+
+type Wrapped = (payload: never) => void
+
+/**
+ * A typed event hub over mitt that isolates listeners: one that throws or
+ * rejects never breaks the operation, never stops the other listeners, and
+ * never becomes an unhandled rejection. Its failure is reported as an
+ * `error` event.
+ */
+export class EventHub<E extends { error: ListenerErrorEvent }> {
+  readonly #emitter: Emitter<E> = mitt<E>()
+  readonly #wrapped = new Map<keyof E, Map<AuthListener<E, keyof E>, Wrapped>>()
+
+  #report(event: keyof E, error: unknown): void {
+    if (event === 'error') return
+    if ((this.#emitter.all.get('error')?.length ?? 0) === 0) {
+      // Say that something failed, but not what: the error could carry user data.
+      process.emitWarning(`An AuthCore '${String(event)}' listener failed; add an 'error' listener to see why`, 'AuthCoreWarning')
+      return
+    }
+    this.emit('error', Object.freeze({ event: String(event), error }) as E['error'])
+  }
+
+  /** Adds a listener; adding the same function twice for one event has no effect. */
+  on<K extends keyof E>(event: K, listener: AuthListener<E, K>): void {
+    if (typeof listener !== 'function') throw new TypeError('on(event, listener) needs a function')
+    let byListener = this.#wrapped.get(event)
+    if (!byListener) this.#wrapped.set(event, (byListener = new Map()))
+    if (byListener.has(listener as AuthListener<E, keyof E>)) return
+    const wrapped = (payload: E[K]) => {
+      try {
+        const result = listener(payload) as { then?: unknown } | undefined
+        if (result && typeof result.then === 'function') {
+          ;(result as Promise<unknown>).then(undefined, (error: unknown) => this.#report(event, error))
+        }
+      } catch (error) {
+        this.#report(event, error)
+      }
+    }
+    byListener.set(listener as AuthListener<E, keyof E>, wrapped as Wrapped)
+    this.#emitter.on(event, wrapped)
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<K extends keyof E>(event: K, listener: AuthListener<E, K>): void {
+    const byListener = this.#wrapped.get(event)
+    const wrapped = byListener?.get(listener as AuthListener<E, keyof E>)
+    if (!wrapped) return
+    byListener!.delete(listener as AuthListener<E, keyof E>)
+    this.#emitter.off(event, wrapped as (payload: E[K]) => void)
+  }
+
+  /** Emits to every listener; call only after the work is committed. The payload is frozen. */
+  emit<K extends keyof E>(event: K, payload: E[K]): void {
+    this.#emitter.emit(event, Object.freeze(payload) as E[K])
+  }
+
+  /** Drops every listener (on close). */
+  clear(): void {
+    this.#emitter.all.clear()
+    this.#wrapped.clear()
+  }
+}

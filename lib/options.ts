@@ -1,0 +1,85 @@
+import type { KeyObject } from 'node:crypto'
+import type { Duration } from './duration.js'
+import type { StoragePlugin } from './storage-types.js'
+import type { SignInMethod, AuthPlugin } from './plugin-types.js'
+
+/** Algorithms AuthCore signs and verifies with. `none` is never accepted. */
+export type Algorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
+
+/** Every supported algorithm, in a fixed order. */
+export const ALGORITHMS: readonly Algorithm[] = ['HS256', 'EdDSA', 'ES256', 'RS256']
+
+/** A JSON Web Key as a plain object. */
+export type JsonWebKeyInput = { kty: string; [member: string]: unknown }
+
+/** Asymmetric key material: PEM text, a JWK object, a KeyObject or a CryptoKey. */
+export type KeyMaterial = string | JsonWebKeyInput | KeyObject | CryptoKey
+
+/** One configured key. Give exactly one of `secret`, `privateKey` or `publicKey`. */
+export interface KeyOptions {
+  /**
+   * Key id written to the `kid` header of tokens it signs and matched on
+   * verify. Asymmetric keys without one get their RFC 7638 thumbprint.
+   */
+  kid?: string
+  /** The one algorithm this key signs and verifies with; a token naming another is refused. */
+  alg: Algorithm
+  /** HS256 shared secret, at least 32 bytes: a string (UTF-8) or bytes. */
+  secret?: string | Uint8Array
+  /** A private key (PEM PKCS#8, JWK, KeyObject or CryptoKey); it can sign and verify. */
+  privateKey?: KeyMaterial
+  /** A public key (PEM SPKI, JWK, KeyObject or CryptoKey); it can only verify. */
+  publicKey?: KeyMaterial
+  /**
+   * `'sign'` (the default for a secret or private key) signs new tokens and
+   * verifies; `'verify'` only verifies, for keys being rotated out. Exactly one
+   * key signs.
+   */
+  use?: 'sign' | 'verify'
+}
+
+/** Tuning for keys fetched from {@link AuthCoreOptions.jwksUrl}. */
+export interface JwksOptions {
+  /** How long a fetched key set is used before it is refetched. Default 10 minutes. */
+  cacheMaxAge?: Duration
+  /** The least time between two fetches caused by tokens with an unknown `kid`. Default 30 seconds. */
+  cooldown?: Duration
+  /** How long one fetch may take. Default 5 seconds. */
+  timeout?: Duration
+}
+
+/** Options for `new AuthCore(options)`. Validated once, then frozen. */
+export interface AuthCoreOptions {
+  /** HS256 shortcut: one shared secret of at least 32 bytes. Give this or `keys`. */
+  secret?: string | Uint8Array
+  /** Keys for signing and verifying; one signs, the others verify only (rotation). */
+  keys?: KeyOptions[]
+  /** A JWKS URL (https, or http on a loopback address) whose public keys verify tokens. */
+  jwksUrl?: string
+  /** Caching and rate bounds for {@link jwksUrl}. */
+  jwks?: JwksOptions
+  /** Issuer: the first is written to `iss`; tokens must carry one of them when set. */
+  issuer?: string | string[]
+  /** Audience: the first is written to `aud`; tokens must name one of them when set. */
+  audience?: string | string[]
+  /** Lifetime of access tokens. Default 15 minutes. */
+  accessTokenTtl?: Duration
+  /** Leeway for `exp`, `nbf` and `iat` between machines' clocks. Default 5 seconds, at most 5 minutes. */
+  clockTolerance?: Duration
+  /** Tokens longer than this many characters are refused before decoding. Default 8192. */
+  maxTokenSize?: number
+  /**
+   * How many verified tokens to remember so a token presented again skips the
+   * signature check. Entries never outlive the token's `exp`. 0 turns it off.
+   * Default 10,000.
+   */
+  verifyCacheSize?: number
+  /** Where users live. Default: SQLite in `./authcore.db`, created on `ready()`. */
+  storage?: StoragePlugin
+  /** Sign-in methods. Default: `[basic()]`. Names must be unique. */
+  methods?: SignInMethod[]
+  /** Other plugins; each is set up on `ready()`. */
+  plugins?: AuthPlugin[]
+  /** A clock for tests: milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number
+}

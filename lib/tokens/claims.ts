@@ -1,0 +1,27 @@
+/**
+ * The claims of a verified access token. `sub` and `id` are the same user id
+ * (Space Cloud wrote `id`; standards write `sub`): whichever the token carries
+ * fills the other. Other claims the issuer added are kept as they were.
+ */
+export interface AccessClaims {
+  /** The user id. */
+  readonly sub: string
+  /** The user id again, as Space Cloud clients read it. */
+  readonly id: string
+  /** The user's email, when the token carries one. */
+  readonly email?: string
+  /** The user's role, when the token carries one. */
+  readonly role?: string
+  /** Issued at, seconds since the epoch. */
+  readonly iat?: number
+  /** Expiry, seconds since the epoch; always present. */
+  readonly exp: number
+  /** Token id. */
+  readonly jti?: string
+  readonly iss?: string
+  readonly aud?: string | string[]
+  readonly [claim: string]: unknown
+}
+
+/** The JWT `typ` header AuthCore writes on access tokens (RFC 9068). */
+export const ACCESS_TOKEN_TYPE = 'at+jwt'

@@ -1,0 +1,49 @@
+import { webcrypto } from 'node:crypto'
+import { importJWK, type JWK } from 'jose'
+import type { Algorithm } from '../options.js'
+import type { NormalizedKey } from './key-material.js'
+
+/** A key ready for jose: material imported once, so no verify pays for an import. */
+export interface VerifyKey {
+  readonly kid: string | undefined
+  readonly alg: Algorithm
+  readonly key: CryptoKey
+}
+
+/** The local key set: what signs, what verifies, and what is published. */
+export interface KeyRing {
+  /** The one key that signs new tokens, if any. */
+  readonly signing: (VerifyKey & { readonly signKey: CryptoKey }) | undefined
+  /** Every local key that verifies (the signing key included). */
+  readonly verifying: readonly VerifyKey[]
+  /** Public JWKs of the asymmetric keys, for `auth.jwks()`. */
+  readonly publicJwks: readonly JWK[]
+}
+
+async function importKey(key: NormalizedKey): Promise<{ verify: CryptoKey; sign?: CryptoKey; jwk?: JWK }> {
+  if (key.secret) {
+    const hmac = await webcrypto.subtle.importKey('raw', key.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
+    return { verify: hmac, sign: hmac }
+  }
+  const publicJwk = key.publicKey!.export({ format: 'jwk' }) as JWK
+  const verify = (await importJWK(publicJwk, key.alg)) as CryptoKey
+  const sign = key.privateKey ? ((await importJWK(key.privateKey.export({ format: 'jwk' }) as JWK, key.alg)) as CryptoKey) : undefined
+  const jwk = Object.freeze({ ...publicJwk, kid: key.kid, alg: key.alg, use: 'sig' })
+  return sign ? { verify, sign, jwk } : { verify, jwk }
+}
+
+/** Imports every configured key once. */
+export async function buildKeyRing(keys: readonly NormalizedKey[]): Promise<KeyRing> {
+  const imported = await Promise.all(keys.map(importKey))
+  let signing: KeyRing['signing']
+  const verifying: VerifyKey[] = []
+  const publicJwks: JWK[] = []
+  keys.forEach((key, i) => {
+    const { verify, sign, jwk } = imported[i]!
+    const entry = Object.freeze({ kid: key.kid, alg: key.alg, key: verify })
+    verifying.push(entry)
+    if (jwk) publicJwks.push(jwk)
+    if (key.use === 'sign' && sign) signing = Object.freeze({ ...entry, signKey: sign })
+  })
+  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks) })
+}

@@ -1,0 +1,56 @@
+import type { AccessClaims } from './claims.js'
+
+interface Entry {
+  readonly claims: AccessClaims
+  /** Milliseconds since the epoch after which the entry is never served. */
+  readonly expiresAt: number
+}
+
+/**
+ * Remembers tokens that verified, keyed by the exact token string, so a token
+ * presented again skips the signature check. Bounded: when full, the oldest
+ * entry goes. An entry is never served at or after its token's `exp`, whatever
+ * the clock tolerance, so the cache can only be stricter than a full verify.
+ */
+export class VerifiedTokenCache {
+  readonly #max: number
+  readonly #entries = new Map<string, Entry>()
+
+  constructor(max: number) {
+    this.#max = max
+  }
+
+  /** The claims for `token` if it verified before and has not expired at `now` (ms). */
+  get(token: string, now: number): AccessClaims | undefined {
+    const entry = this.#entries.get(token)
+    if (entry === undefined) return undefined
+    if (now < entry.expiresAt) return entry.claims
+    this.#entries.delete(token)
+    return undefined
+  }
+
+  /** Remembers a verified token until its `exp`. */
+  set(token: string, claims: AccessClaims): void {
+    if (this.#max === 0) return
+    if (this.#entries.size >= this.#max) {
+      // Map iterates in insertion order: the first key is the oldest entry.
+      this.#entries.delete(this.#entries.keys().next().value!)
+    }
+    this.#entries.set(token, { claims, expiresAt: claims.exp * 1000 })
+  }
+
+  /** Forgets every token whose claims match, for example all of one user's tokens. */
+  deleteWhere(match: (claims: AccessClaims) => boolean): void {
+    for (const [token, entry] of this.#entries) if (match(entry.claims)) this.#entries.delete(token)
+  }
+
+  /** Forgets everything (used when the set of trusted keys changes). */
+  clear(): void {
+    this.#entries.clear()
+  }
+
+  /** How many tokens are remembered. */
+  get size(): number {
+    return this.#entries.size
+  }
+}

@@ -1,0 +1,133 @@
+import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
+import { AuthError, type AuthErrorCode } from '../errors.js'
+import { ALGORITHMS, type Algorithm } from '../options.js'
+import type { ResolvedOptions } from '../options-validate.js'
+import type { AccessClaims } from './claims.js'
+import type { KeyRing, VerifyKey } from './key-ring.js'
+import type { RemoteKeySet } from './remote-key-set.js'
+import { VerifiedTokenCache } from './verified-cache.js'
+
+/** `typ` values an access token may carry (compared lower-case, without `application/`). */
+const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt'])
+
+const fail = (code: AuthErrorCode, message?: string, cause?: unknown): never => {
+  throw new AuthError(code, message, cause === undefined ? {} : { cause })
+}
+
+/** Maps jose's failures to our codes; the jose error stays as `cause`. */
+function fromJose(err: unknown): AuthError {
+  if (err instanceof AuthError) return err
+  if (err instanceof jose.JWTExpired) return new AuthError('ERR_AUTH_TOKEN_EXPIRED', undefined, { cause: err })
+  if (err instanceof jose.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf' || (err.claim === 'iat' && err.reason === 'check_failed')) {
+      return new AuthError('ERR_AUTH_TOKEN_NOT_YET_VALID', undefined, { cause: err })
+    }
+    return new AuthError('ERR_AUTH_TOKEN_CLAIM_INVALID', `Token claim '${err.claim}' is missing or invalid`, { cause: err })
+  }
+  if (err instanceof jose.JWSSignatureVerificationFailed) return new AuthError('ERR_AUTH_TOKEN_SIGNATURE_INVALID', undefined, { cause: err })
+  if (err instanceof jose.JOSEAlgNotAllowed) return new AuthError('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED', undefined, { cause: err })
+  return new AuthError('ERR_AUTH_TOKEN_MALFORMED', undefined, { cause: err })
+}
+
+function readHeader(token: string): ProtectedHeaderParameters & { alg: Algorithm } {
+  let header: ProtectedHeaderParameters
+  try {
+    header = decodeProtectedHeader(token)
+  } catch (cause) {
+    return fail('ERR_AUTH_TOKEN_MALFORMED', undefined, cause)
+  }
+  // A JWE or anything that is not three dot-separated parts is not ours to read.
+  if (token.split('.', 4).length !== 3) fail('ERR_AUTH_TOKEN_MALFORMED')
+  if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg as Algorithm)) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
+  if (header.typ !== undefined) {
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : ''
+    if (!ACCEPTED_TYPES.has(typ)) fail('ERR_AUTH_TOKEN_TYPE_INVALID')
+  }
+  if (header.kid !== undefined && typeof header.kid !== 'string') fail('ERR_AUTH_TOKEN_MALFORMED')
+  return header as ProtectedHeaderParameters & { alg: Algorithm }
+}
+
+/** Fills `sub` from `id` and the other way round; refuses tokens where they disagree or neither is a string. */
+function toClaims(payload: JWTPayload): AccessClaims {
+  const sub = payload.sub ?? payload.id
+  const id = payload.id ?? payload.sub
+  if (typeof sub !== 'string' || sub === '' || sub !== id) fail('ERR_AUTH_TOKEN_CLAIM_INVALID', "Token claim 'sub' is missing or invalid")
+  for (const claim of ['email', 'role'] as const) {
+    if (payload[claim] !== undefined && typeof payload[claim] !== 'string') {
+      fail('ERR_AUTH_TOKEN_CLAIM_INVALID', `Token claim '${claim}' is missing or invalid`)
+    }
+  }
+  return Object.freeze({ ...payload, sub, id: sub }) as AccessClaims
+}
+
+/**
+ * Verifies access tokens: the size cap first, then the cache of tokens seen
+ * before, then the header (algorithm allow-list, `typ`), the key chosen by
+ * `kid` with its one algorithm, and jose for signature and claims.
+ */
+export class TokenVerifier {
+  readonly #options: ResolvedOptions
+  readonly #ring: Promise<KeyRing>
+  readonly #remote: RemoteKeySet | undefined
+  readonly #cache: VerifiedTokenCache
+
+  constructor(options: ResolvedOptions, ring: Promise<KeyRing>, remote: RemoteKeySet | undefined) {
+    this.#options = options
+    this.#ring = ring
+    this.#remote = remote
+    this.#cache = new VerifiedTokenCache(options.verifyCacheSize)
+  }
+
+  /** The cache of verified tokens, so revocation can drop entries. */
+  get cache(): VerifiedTokenCache {
+    return this.#cache
+  }
+
+  async #candidates(header: { alg: Algorithm; kid?: string }): Promise<readonly VerifyKey[]> {
+    const ring = await this.#ring
+    // A token that names a kid is checked only with that key. One that names
+    // none (Space Cloud and other services sharing a secret) is tried against
+    // every key of its algorithm.
+    let found = header.kid === undefined ? ring.verifying : ring.verifying.filter((k) => k.kid === header.kid)
+    if (this.#remote && !found.some((k) => k.alg === header.alg)) found = await this.#remote.candidates(header.kid)
+    if (found.length === 0) fail('ERR_AUTH_TOKEN_KEY_UNKNOWN')
+    const sameAlg = found.filter((k) => k.alg === header.alg)
+    // The algorithm is the key's, never the header's: HS256 against an RSA key is refused here.
+    if (sameAlg.length === 0) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
+    return sameAlg
+  }
+
+  /** Verifies `token` and returns its claims (frozen); throws an AuthError with a specific code. */
+  async verify(token: string): Promise<AccessClaims> {
+    if (typeof token !== 'string') throw new TypeError('verify(token) needs the token as a string')
+    if (token.length > this.#options.maxTokenSize) fail('ERR_AUTH_TOKEN_TOO_LARGE')
+    const now = this.#options.now()
+    const cached = this.#cache.get(token, now)
+    if (cached) return cached
+
+    const header = readHeader(token)
+    const candidates = await this.#candidates(header)
+    const { issuer, audience, clockTolerance } = this.#options
+    let lastError: unknown
+    for (const candidate of candidates) {
+      try {
+        const { payload } = await jwtVerify(token, candidate.key, {
+          algorithms: [candidate.alg],
+          requiredClaims: ['exp'],
+          clockTolerance,
+          currentDate: new Date(now),
+          ...(issuer && { issuer: [...issuer] }),
+          ...(audience && { audience: [...audience] }),
+        })
+        const claims = toClaims(payload)
+        this.#cache.set(token, claims)
+        return claims
+      } catch (err) {
+        // With several keys of one algorithm and no kid, a signature mismatch means "try the next key".
+        if (!(err instanceof jose.JWSSignatureVerificationFailed)) throw fromJose(err)
+        lastError = err
+      }
+    }
+    throw fromJose(lastError)
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Database row -> UserRecord. On the hot path, so it is one object literal
+ * with typeof checks and no allocation beyond the record and its two Dates.
+ */
+import type { UserRecord } from '../../lib/storage-types.js'
+
+/** A users row as the drivers return it (types vary by engine). */
+export interface UserRow {
+  id: string
+  email: string | null
+  name: string | null
+  pass: string | null
+  role: string | null
+  email_key: string | null
+  created_at: Date | number | string | null
+  updated_at: Date | number | string | null
+  token_version: number | string | null
+  disabled: boolean | number | null
+}
+
+/**
+ * Maps a row. Adopted rows may hold NULL where AuthCore never writes one:
+ * name, role, email and email_key then read as `''` (an empty key never
+ * matches a lookup), timestamps as the epoch.
+ */
+export function mapUserRow(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    email: row.email ?? '',
+    emailKey: row.email_key ?? '',
+    name: row.name ?? '',
+    role: row.role ?? '',
+    passwordHash: row.pass,
+    tokenVersion: typeof row.token_version === 'number' ? row.token_version : Number(row.token_version ?? 0),
+    disabled: row.disabled === true || row.disabled === 1,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  }
+}
+
+function toDate(value: Date | number | string | null): Date {
+  if (value instanceof Date) return value
+  // SQLite stores epoch milliseconds; a string only appears in adopted data.
+  return new Date(value ?? 0)
+}

@@ -1,0 +1,67 @@
+/**
+ * What differs between SQLite, Postgres and MySQL, behind one small internal
+ * interface. The shared kysely implementation (kysely-storage.ts) talks only to
+ * this; each dialect file fills it in.
+ */
+import type { CompiledQuery, Kysely } from 'kysely'
+
+/** Kysely over tables whose names are chosen at run time. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKysely = Kysely<any>
+
+/** Columns of the users table that AuthCore reads and writes. */
+export const USER_COLUMNS = [
+  'id', 'email', 'name', 'pass', 'role', 'email_key', 'created_at', 'updated_at', 'token_version', 'disabled',
+] as const
+
+/** One of {@link USER_COLUMNS}. */
+export type UserColumn = (typeof USER_COLUMNS)[number]
+
+/** How a driver error is treated. */
+export type ErrorClass = 'unique-email' | 'unique-id' | 'unavailable' | 'other'
+
+/** Marker a fast reader returns when it cannot answer now and the kysely path must. */
+export const USE_SLOW_PATH: unique symbol = Symbol('authcore.storage.slow-path')
+
+/** A compiled single-parameter select run outside kysely; returns the first row. */
+export type FastRead = (parameter: string) => unknown
+
+/** The engine-specific half of a kysely storage plugin. */
+export interface StorageEngine {
+  /** `'sqlite'`, `'postgres'` or `'mysql'`. */
+  readonly name: string
+  /** The kysely instance every query goes through. */
+  readonly db: AnyKysely
+  /** True when UPDATE ... RETURNING is available. */
+  readonly updateReturning: boolean
+  /** Converts a Date to what the driver binds for a timestamp column. */
+  encodeTime(date: Date): unknown
+  /** Converts a boolean to what the driver binds for a boolean column. */
+  encodeBool(value: boolean): unknown
+  /** Runs `fn` holding a lock that serialises migrations across processes. */
+  withMigrationLock<T>(fn: (db: AnyKysely) => Promise<T>): Promise<T>
+  /** SQL type (with defaults) of each column when AuthCore creates the table. */
+  columnTypes(db: AnyKysely): Promise<Record<UserColumn, string>>
+  /** Appended to CREATE TABLE (MySQL's character set and collation). */
+  createTableSuffix(db: AnyKysely): Promise<string>
+  /** Lower-cased names of the columns `table` has now (empty when it does not exist). */
+  existingColumns(db: AnyKysely, table: string): Promise<Set<string>>
+  /** Adds `column` of `type` to `table`, tolerating a concurrent add where the engine allows. */
+  addColumn(db: AnyKysely, table: string, column: string, type: string): Promise<void>
+  /** Creates a unique index on `table(column)` unless it exists. */
+  createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void>
+  /** Classifies a driver error. */
+  classify(err: unknown): ErrorClass
+  /**
+   * Optional: a reader for a compiled hot-path select that bypasses kysely
+   * (SQLite only). It may return {@link USE_SLOW_PATH} to defer to kysely.
+   */
+  fastRead?(query: CompiledQuery): FastRead
+  /** Releases what the engine opened. */
+  destroy(): Promise<void>
+}
+
+/** The unique index on the canonical email key. */
+export function emailKeyIndexName(usersTable: string): string {
+  return `${usersTable}_email_key_uq`
+}
