@@ -43,6 +43,21 @@ function fieldName(path: string): string {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
 }
 
+/** ajv's phrasing for the keywords left over, in plainer words. */
+function plain(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'type': return `must be ${p.type === 'integer' ? 'a whole number' : `of type ${String(p.type)}`}`
+    case 'minimum': return `must be at least ${String(p.limit)}`
+    case 'maximum': return `must be at most ${String(p.limit)}`
+    case 'minItems': return `must have at least ${String(p.limit)} item(s)`
+    case 'maxItems': return `must have at most ${String(p.limit)} items`
+    case 'minLength': return `must be at least ${String(p.limit)} character(s) long`
+    case 'maxLength': return `must be at most ${String(p.limit)} characters long`
+    default: return error.message ?? 'is invalid'
+  }
+}
+
 /**
  * Turns ajv's errors into one sentence per bad field. Where a schema node has
  * a `description`, its failure (and its branches') reads "<field> must be
@@ -50,7 +65,10 @@ function fieldName(path: string): string {
  */
 function describe(errors: readonly ErrorObject[]): string[] {
   const lines = new Map<string, string>()
+  const describedPaths = errors.filter((e) => typeof e.parentSchema?.description === 'string').map((e) => e.instancePath)
   for (const error of errors) {
+    // A described field reports once: drop failures inside it (its branches' items).
+    if (describedPaths.some((p) => error.instancePath.startsWith(`${p}/`))) continue
     const field = fieldName(error.instancePath)
     const described = errors.find(
       (e) => e.instancePath === error.instancePath && typeof e.parentSchema?.description === 'string' &&
@@ -65,7 +83,7 @@ function describe(errors: readonly ErrorObject[]): string[] {
     } else if (described) {
       line = `${field} must be ${String(described.parentSchema!.description)}`
     } else {
-      line = `${field || 'options'} ${error.message ?? 'is invalid'}`
+      line = `${field || 'options'} ${plain(error)}`
     }
     lines.set(line, line)
   }

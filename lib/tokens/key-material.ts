@@ -37,6 +37,11 @@ export function secretBytes(secret: string | Uint8Array, field: string): Uint8Ar
   return bytes
 }
 
+/** Node 20 has no CryptoKey constructor to test against, so recognise one by its tag. */
+function isCryptoKey(value: unknown): value is webcrypto.CryptoKey {
+  return Object.prototype.toString.call(value) === '[object CryptoKey]'
+}
+
 function toKeyObject(material: KeyMaterial, kind: 'private' | 'public', field: string): KeyObject {
   const key = readKeyObject(material, kind, field)
   if (kind === 'private' && key.type !== 'private') throw new KeyMaterialError(`${field} is not a private key`)
@@ -48,7 +53,7 @@ function readKeyObject(material: KeyMaterial, kind: 'private' | 'public', field:
     if (material instanceof KeyObject) {
       return kind === 'public' && material.type === 'private' ? createPublicKey(material) : material
     }
-    if (material instanceof webcrypto.CryptoKey) return KeyObject.from(material)
+    if (isCryptoKey(material)) return KeyObject.from(material)
     const input = typeof material === 'string' ? material : { key: material as JsonWebKey, format: 'jwk' as const }
     return kind === 'private' ? createPrivateKey(input) : createPublicKey(input)
   } catch (cause) {
@@ -59,7 +64,7 @@ function readKeyObject(material: KeyMaterial, kind: 'private' | 'public', field:
 function checkAsymmetric(key: KeyObject, alg: Exclude<Algorithm, 'HS256'>, field: string): void {
   const type = key.asymmetricKeyType
   if (type !== ASYMMETRIC_TYPE[alg]) {
-    throw new KeyMaterialError(`${field} is a ${type ?? 'secret'} key, but alg ${alg} needs a ${ASYMMETRIC_TYPE[alg]} key`)
+    throw new KeyMaterialError(`${field} is a key of type ${type ?? 'secret'}, but alg ${alg} needs type ${ASYMMETRIC_TYPE[alg]}`)
   }
   const details = key.asymmetricKeyDetails
   if (alg === 'RS256' && (details?.modulusLength ?? 0) < 2048) {
