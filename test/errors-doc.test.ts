@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { AuthError, ERROR_CODES, isAuthError } from '../lib/index.js'
+
+const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
+const rows = [...doc.matchAll(/^\| `(ERR_AUTH_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const)
+
+t.test('docs/errors.md documents every registry code, with its status, and nothing else', async (t) => {
+  const documented = new Map(rows)
+  t.equal(documented.size, rows.length, 'no code documented twice')
+  t.same([...documented.keys()].sort(), Object.keys(ERROR_CODES).sort())
+  for (const [code, { status }] of Object.entries(ERROR_CODES)) t.equal(documented.get(code), status, `${code} status`)
+})
+
+t.test('AuthError carries code, status, cause and details', async (t) => {
+  const cause = new Error('driver said no')
+  const err = new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause, details: { retry: true } })
+  t.equal(err.code, 'ERR_AUTH_STORAGE_UNAVAILABLE')
+  t.equal(err.status, 503)
+  t.equal(err.cause, cause)
+  t.same(err.details, { retry: true })
+  t.equal(err.message, ERROR_CODES.ERR_AUTH_STORAGE_UNAVAILABLE.message)
+  t.equal(err.name, 'AuthError')
+  t.ok(err instanceof Error)
+  t.ok(isAuthError(err))
+  t.ok(isAuthError(err, 'ERR_AUTH_STORAGE_UNAVAILABLE'))
+  t.notOk(isAuthError(err, 'ERR_AUTH_USER_EXISTS'))
+  t.notOk(isAuthError(cause))
+  t.notOk(isAuthError({ code: 'ERR_AUTH_USER_EXISTS' }), 'a look-alike object is not an AuthError')
+})
