@@ -1,9 +1,9 @@
-import { Ajv, type ErrorObject } from 'ajv'
 import { isIP } from 'node:net'
 import { toSeconds } from './duration.js'
 import { AuthError } from './errors.js'
 import type { AuthCoreOptions } from './options.js'
 import { optionsSchema } from './options-schema.js'
+import { ajv, describeErrors } from './schema.js'
 import type { AuthPlugin, SignInMethod } from './plugin-types.js'
 import type { StoragePlugin } from './storage-types.js'
 import { KeyMaterialError, normalizeKey, type NormalizedKey } from './tokens/key-material.js'
@@ -25,70 +25,7 @@ export interface ResolvedOptions {
   readonly now: () => number
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true })
-ajv.addKeyword({
-  keyword: 'kind',
-  schemaType: 'string',
-  validate: (kind: string, data: unknown) =>
-    kind === 'bytes' ? data instanceof Uint8Array : kind === 'function' ? typeof data === 'function' : false,
-})
 const validateSchema = ajv.compile(optionsSchema)
-
-/** `/keys/0/alg` -> `keys[0].alg` */
-function fieldName(path: string): string {
-  return path
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
-}
-
-/** ajv's phrasing for the keywords left over, in plainer words. */
-function plain(error: ErrorObject): string {
-  const p = error.params as Record<string, unknown>
-  switch (error.keyword) {
-    case 'type': return `must be ${p.type === 'integer' ? 'a whole number' : `of type ${String(p.type)}`}`
-    case 'minimum': return `must be at least ${String(p.limit)}`
-    case 'maximum': return `must be at most ${String(p.limit)}`
-    case 'minItems': return `must have at least ${String(p.limit)} item(s)`
-    case 'maxItems': return `must have at most ${String(p.limit)} items`
-    case 'minLength': return `must be at least ${String(p.limit)} character(s) long`
-    case 'maxLength': return `must be at most ${String(p.limit)} characters long`
-    default: return error.message ?? 'is invalid'
-  }
-}
-
-/**
- * Turns ajv's errors into one sentence per bad field. Where a schema node has
- * a `description`, its failure (and its branches') reads "<field> must be
- * <description>".
- */
-function describe(errors: readonly ErrorObject[]): string[] {
-  const lines = new Map<string, string>()
-  const describedPaths = errors.filter((e) => typeof e.parentSchema?.description === 'string').map((e) => e.instancePath)
-  for (const error of errors) {
-    // A described field reports once: drop failures inside it (its branches' items).
-    if (describedPaths.some((p) => error.instancePath.startsWith(`${p}/`))) continue
-    const field = fieldName(error.instancePath)
-    const described = errors.find(
-      (e) => e.instancePath === error.instancePath && typeof e.parentSchema?.description === 'string' &&
-        error.schemaPath.startsWith(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))),
-    )
-    let line: string
-    if (error.keyword === 'additionalProperties') {
-      const extra = String(error.params.additionalProperty)
-      line = field ? `${field}.${extra} is not a known option` : `'${extra}' is not a known option`
-    } else if (error.keyword === 'required') {
-      line = `${field ? `${field}.` : ''}${String(error.params.missingProperty)} is required`
-    } else if (described) {
-      line = `${field} must be ${String(described.parentSchema!.description)}`
-    } else {
-      line = `${field || 'options'} ${plain(error)}`
-    }
-    lines.set(line, line)
-  }
-  return [...lines.values()]
-}
 
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '')
@@ -149,7 +86,7 @@ const list = (v: string | string[] | undefined) => (v === undefined ? undefined 
 export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   if (input === null || typeof input !== 'object') throw new TypeError('new AuthCore(options) needs an options object')
   const valid = validateSchema(input)
-  const problems = valid ? [] : describe(validateSchema.errors ?? [])
+  const problems = valid ? [] : describeErrors(validateSchema.errors ?? [], 'option')
   const options = input
   const bad = (field: string) => problems.some((p) => p.startsWith(field))
 

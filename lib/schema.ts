@@ -1,0 +1,72 @@
+import { Ajv, type ErrorObject } from 'ajv'
+
+/*
+ * Shared schema plumbing: one ajv instance and the translation of its errors
+ * into one plain sentence per bad field, for options and request input alike.
+ * `kind` is a custom keyword for values JSON Schema has no type for.
+ */
+
+/** The one ajv instance: strict, all errors, with the parent schema kept for messages. */
+export const ajv = new Ajv({ allErrors: true, verbose: true, strict: true })
+ajv.addKeyword({
+  keyword: 'kind',
+  schemaType: 'string',
+  validate: (kind: string, data: unknown) =>
+    kind === 'bytes' ? data instanceof Uint8Array : kind === 'function' ? typeof data === 'function' : false,
+})
+
+/** `/keys/0/alg` -> `keys[0].alg` */
+function fieldName(path: string): string {
+  return path
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
+}
+
+/** ajv's phrasing for the keywords left over, in plainer words. */
+function plain(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'type': return `must be ${p.type === 'integer' ? 'a whole number' : `of type ${String(p.type)}`}`
+    case 'minimum': return `must be at least ${String(p.limit)}`
+    case 'maximum': return `must be at most ${String(p.limit)}`
+    case 'minItems': return `must have at least ${String(p.limit)} item(s)`
+    case 'maxItems': return `must have at most ${String(p.limit)} items`
+    case 'minLength': return `must be at least ${String(p.limit)} character(s) long`
+    case 'maxLength': return `must be at most ${String(p.limit)} characters long`
+    default: return error.message ?? 'is invalid'
+  }
+}
+
+/**
+ * Turns ajv's errors into one sentence per bad field. Where a schema node has
+ * a `description`, its failure (and its branches') reads "<field> must be
+ * <description>".
+ */
+export function describeErrors(errors: readonly ErrorObject[], noun: 'option' | 'field'): string[] {
+  const lines = new Map<string, string>()
+  const describedPaths = errors.filter((e) => typeof e.parentSchema?.description === 'string').map((e) => e.instancePath)
+  for (const error of errors) {
+    // A described field reports once: drop failures inside it (its branches' items).
+    if (describedPaths.some((p) => error.instancePath.startsWith(`${p}/`))) continue
+    const field = fieldName(error.instancePath)
+    const described = errors.find(
+      (e) => e.instancePath === error.instancePath && typeof e.parentSchema?.description === 'string' &&
+        error.schemaPath.startsWith(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))),
+    )
+    let line: string
+    if (error.keyword === 'additionalProperties') {
+      const extra = String(error.params.additionalProperty)
+      line = field ? `${field}.${extra} is not a known ${noun}` : `'${extra}' is not a known ${noun}`
+    } else if (error.keyword === 'required') {
+      line = `${field ? `${field}.` : ''}${String(error.params.missingProperty)} is required`
+    } else if (described) {
+      line = `${field} must be ${String(described.parentSchema!.description)}`
+    } else {
+      line = `${field || 'options'} ${plain(error)}`
+    }
+    lines.set(line, line)
+  }
+  return [...lines.values()]
+}
