@@ -11,6 +11,16 @@ import { buildKeyRing, type KeyRing } from './tokens/key-ring.js'
 import { RemoteKeySet } from './tokens/remote-key-set.js'
 import { TokenVerifier } from './tokens/verifier.js'
 import type { JWK } from 'jose'
+import { PasswordService } from './passwords/service.js'
+import type { CoreContext, AsCaller } from './operations/context.js'
+import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
+import { editProfile } from './operations/edit-profile.js'
+import { profile, profiles } from './operations/profiles.js'
+import { setRole } from './operations/set-role.js'
+import { signAccessToken } from './tokens/issuer.js'
+import type { CredentialsMethod } from './plugin-types.js'
+import type { ProfilesQuery } from './input.js'
+import type { PublicUser } from './users/public-user.js'
 
 /** The file the default SQLite storage uses, in the working directory. */
 export const DEFAULT_SQLITE_FILE = 'authcore.db'
@@ -44,6 +54,7 @@ export class AuthCore {
   readonly #verifier: TokenVerifier
   #keys: KeyRing | undefined
   #storage: StoragePlugin | undefined
+  #context: CoreContext | undefined
   #ready: Promise<void> | undefined
   #closed = false
 
@@ -61,17 +72,49 @@ export class AuthCore {
   }
 
   async #start(): Promise<void> {
+    let ring: KeyRing
     try {
-      await this.#ring
+      ring = await this.#ring
     } catch (cause) {
       throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
     }
-    const storage = this.#options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+    const options = this.#options
+    const methods = options.methods ?? [(await import('../plugins/methods/basic.js')).basic()]
+    const method = methods.find((m): m is CredentialsMethod => m.kind === 'credentials')
+    if (!method || typeof method.signIn !== 'function' || typeof method.signUp !== 'function') {
+      throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
+    }
+    const passwords = await PasswordService.create(options.passwordPolicy)
+    const storage = options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
     checkStorage(storage)
     await storage.init()
     this.#storage = storage
-    const context: PluginContext = Object.freeze({ storage })
-    for (const plugin of [...(this.#options.methods ?? []), ...this.#options.plugins]) await plugin.setup?.(context)
+    const base = Object.freeze({ storage })
+    for (const plugin of [...methods, ...options.plugins]) await plugin.setup?.(base)
+    const methodContext = Object.freeze({
+      storage,
+      passwords,
+      hooks: this.#hooks,
+      roles: Object.freeze({ default: options.defaultRole, signUp: options.signUpRoles }),
+    })
+    this.#context = Object.freeze({
+      options,
+      storage,
+      passwords,
+      hooks: this.#hooks,
+      events: this.#events,
+      rules: options.rules,
+      method,
+      methodContext,
+      issueToken: (user) => signAccessToken(options, ring, user),
+    } satisfies CoreContext)
+  }
+
+  /** The operations' context, starting AuthCore on first use. */
+  async #ctx(): Promise<CoreContext> {
+    if (this.#closed) throw new AuthError('ERR_AUTH_CLOSED')
+    if (!this.#context) await this.ready()
+    return this.#context!
   }
 
   /**
@@ -109,6 +152,57 @@ export class AuthCore {
   async jwks(): Promise<{ keys: JWK[] }> {
     const ring = this.#keys ?? (await this.#ring)
     return { keys: ring.publicJwks.map((jwk) => ({ ...jwk })) }
+  }
+
+  /**
+   * Creates a user from `{ email, name, pass, role? }` and signs them in.
+   * `role` is accepted only when it is `defaultRole` or in `signUpRoles`.
+   */
+  async signUp(input: { email: string; name: string; pass: string; role?: string }): Promise<SignedIn> {
+    return signUp(await this.#ctx(), input)
+  }
+
+  /**
+   * Signs in with `{ email, pass }`. Every failure is the same
+   * `ERR_AUTH_INVALID_CREDENTIALS` and costs the same time.
+   */
+  async signIn(input: { email: string; pass: string }): Promise<SignedIn> {
+    return signIn(await this.#ctx(), input)
+  }
+
+  /**
+   * Creates a user with any role, from trusted server code only (this is how
+   * the first admin is made). Not reachable over HTTP.
+   */
+  async createUser(input: { email: string; name: string; pass: string; role?: string }): Promise<PublicUser> {
+    return createUser(await this.#ctx(), input)
+  }
+
+  /** One user's profile, if `as` may read it; otherwise `ERR_AUTH_USER_NOT_FOUND`, exactly as for a missing user. */
+  async profile(id: string, options: AsCaller): Promise<PublicUser> {
+    return profile(await this.#ctx(), id, options)
+  }
+
+  /** A page of users (admins by default), ordered by id; pass `next` back as `cursor`. */
+  async profiles(options: AsCaller & ProfilesQuery): Promise<{ users: PublicUser[]; next?: string }> {
+    return profiles(await this.#ctx(), options)
+  }
+
+  /**
+   * Changes `{ email?, name?, pass? }`. Your own email or password needs
+   * `currentPass`. Returns the user and a fresh token for the caller.
+   */
+  async editProfile(
+    id: string,
+    input: { email?: string; name?: string; pass?: string; currentPass?: string },
+    options: AsCaller,
+  ): Promise<{ user: PublicUser; token: string }> {
+    return editProfile(await this.#ctx(), id, input, options)
+  }
+
+  /** Changes a user's role (admins by default); effective at once. */
+  async setRole(id: string, role: string, options: AsCaller): Promise<PublicUser> {
+    return setRole(await this.#ctx(), id, role, options)
   }
 
   /** Adds an event listener. Listeners observe; a failing one never breaks an operation. */

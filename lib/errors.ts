@@ -24,7 +24,16 @@ export const ERROR_CODES = {
   ERR_AUTH_TOKEN_NOT_YET_VALID: { status: 401, message: 'Token is not valid yet' },
   ERR_AUTH_TOKEN_CLAIM_INVALID: { status: 401, message: 'Token has a missing or invalid claim' },
   ERR_AUTH_TOKEN_TYPE_INVALID: { status: 401, message: 'Token is not an access token' },
+  ERR_AUTH_TOKEN_REVOKED: { status: 401, message: 'Token is no longer valid for this user' },
   ERR_AUTH_JWKS_UNAVAILABLE: { status: 503, message: 'The key set could not be fetched' },
+
+  // Users, credentials and access
+  ERR_AUTH_INVALID_CREDENTIALS: { status: 401, message: 'Email or password is incorrect' },
+  ERR_AUTH_PASSWORD_WEAK: { status: 400, message: 'Password does not meet the password policy' },
+  ERR_AUTH_ROLE_NOT_ALLOWED: { status: 403, message: 'That role cannot be chosen here' },
+  ERR_AUTH_FORBIDDEN: { status: 403, message: 'You are not allowed to do this' },
+  ERR_AUTH_REAUTH_REQUIRED: { status: 403, message: 'The current password is missing or incorrect' },
+  ERR_AUTH_BUSY: { status: 503, message: 'Too many sign-ins are in progress, try again shortly' },
 
   // Input and storage
   ERR_AUTH_INPUT_INVALID: { status: 400, message: 'Input is invalid' },

@@ -1,4 +1,5 @@
 import mittModule, { type Emitter } from 'mitt'
+import type { PublicUser } from './users/public-user.js'
 
 // mitt's types describe a CommonJS default export while Node loads its ES
 // module build: take the function from whichever shape arrives.
@@ -20,7 +21,24 @@ export interface ListenerErrorEvent {
 export interface AuthEvents {
   /** A listener threw or rejected. Never emitted for the `error` event's own listeners. */
   error: ListenerErrorEvent
+  /** A user was created, by sign-up or by `createUser` from server code. */
+  'user:created': { user: PublicUser; via: 'sign-up' | 'create-user' }
+  /** A user signed in with a sign-in method. */
+  'user:signed-in': { user: PublicUser; method: string }
+  /**
+   * A sign-in failed. `email` is the canonical key that was tried; `userId`
+   * is set when the email belongs to a user. The caller always got the same
+   * `ERR_AUTH_INVALID_CREDENTIALS`; only this event tells the reasons apart.
+   */
+  'user:sign-in-failed': { email: string; reason: SignInFailure; userId?: string; method: string }
+  /** A user's email, name or password changed. `by` is the id of who changed it. */
+  'user:updated': { user: PublicUser; changed: readonly ('email' | 'name' | 'pass')[]; by: string }
+  /** A user's role changed. `by` is the id of the admin who changed it. */
+  'user:role-changed': { user: PublicUser; from: string; to: string; by: string }
 }
+
+/** Why a sign-in failed, for the `user:sign-in-failed` event only. */
+export type SignInFailure = 'unknown-email' | 'wrong-password' | 'no-password' | 'disabled'
 
 /** A listener for event `K`. It may be async; what it returns is ignored. */
 export type AuthListener<E, K extends keyof E> = (payload: E[K]) => unknown

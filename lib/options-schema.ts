@@ -31,6 +31,14 @@ const keyMaterial = {
   anyOf: [{ type: 'string' }, { type: 'object' }],
 }
 
+const role = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+  description: 'a role name of 1 to 64 letters, digits or _ . : -',
+}
+const roles = { type: 'array', maxItems: 64, items: role }
+const positiveInt = (max: number) => ({ type: 'integer', minimum: 1, maximum: max })
+
 const named = (what: string) => ({
   type: 'object',
   description: `${what} object with a non-empty string 'name'`,
@@ -77,6 +85,38 @@ export const optionsSchema = {
     storage: { type: 'object', description: 'a storage plugin object' },
     methods: { type: 'array', minItems: 1, maxItems: 32, items: named('a sign-in method') },
     plugins: { type: 'array', maxItems: 64, items: named('a plugin') },
+    defaultRole: role,
+    adminRoles: roles,
+    signUpRoles: roles,
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        ['canRead', 'canEdit', 'canList', 'canSetRole'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
+      ),
+    },
+    passwordPolicy: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        minLength: { type: 'integer', minimum: 8, maximum: 1024 },
+        maxLength: { type: 'integer', minimum: 8, maximum: 1024 },
+        blockCommon: { type: 'boolean' },
+        blocklist: { type: 'array', maxItems: 100_000, items: { type: 'string', minLength: 1, maxLength: 1024 } },
+        argon2: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            memoryCost: { type: 'integer', minimum: 19456, maximum: 4_194_304 },
+            timeCost: { type: 'integer', minimum: 2, maximum: 100 },
+            parallelism: { type: 'integer', minimum: 1, maximum: 64 },
+          },
+        },
+        hasher: { type: 'object', description: 'an object with hash, verify and needsRehash functions' },
+        maxConcurrentHashes: positiveInt(256),
+        maxQueuedHashes: { type: 'integer', minimum: 0, maximum: 100_000 },
+      },
+    },
     now: { kind: 'function', description: 'a function returning milliseconds since the epoch' },
   },
 } as const

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net'
+import { DEFAULT_RULES, type AccessRules } from './access.js'
 import { toSeconds } from './duration.js'
+import type { PasswordOptions } from './passwords/service.js'
 import { AuthError } from './errors.js'
 import type { AuthCoreOptions } from './options.js'
 import { optionsSchema } from './options-schema.js'
@@ -22,6 +24,11 @@ export interface ResolvedOptions {
   readonly storage: StoragePlugin | undefined
   readonly methods: readonly SignInMethod[] | undefined
   readonly plugins: readonly AuthPlugin[]
+  readonly defaultRole: string
+  readonly adminRoles: ReadonlySet<string>
+  readonly signUpRoles: ReadonlySet<string>
+  readonly rules: Required<AccessRules>
+  readonly passwordPolicy: PasswordOptions
   readonly now: () => number
 }
 
@@ -101,6 +108,20 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   const clockTolerance = seconds('clockTolerance', 5)
   if (accessTokenTtl < 1 || accessTokenTtl > 86400) problems.push('accessTokenTtl must be between 1 second and 1 day')
   if (clockTolerance > 300) problems.push('clockTolerance must be at most 5 minutes')
+  const adminRoles = new Set(options.adminRoles ?? ['admin'])
+  const defaultRole = options.defaultRole ?? 'user'
+  if (!bad('signUpRoles') && !bad('adminRoles')) {
+    for (const role of options.signUpRoles ?? []) {
+      if (adminRoles.has(role)) problems.push(`signUpRoles must not include the admin role '${role}': anyone could sign up as an admin`)
+    }
+  }
+  if (!bad('defaultRole') && !bad('adminRoles') && adminRoles.has(defaultRole)) {
+    problems.push(`defaultRole '${defaultRole}' is an admin role: every new user would be an admin`)
+  }
+  const policy = options.passwordPolicy
+  if (policy?.minLength !== undefined && policy.maxLength !== undefined && policy.minLength > policy.maxLength) {
+    problems.push('passwordPolicy.minLength must not exceed passwordPolicy.maxLength')
+  }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)
   if (!bad('plugins')) uniqueNames(options.plugins, 'plugins', problems)
 
@@ -127,6 +148,11 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     storage: options.storage,
     methods: options.methods === undefined ? undefined : Object.freeze([...options.methods]),
     plugins: Object.freeze([...(options.plugins ?? [])]),
+    defaultRole,
+    adminRoles,
+    signUpRoles: new Set(options.signUpRoles ?? []),
+    rules: Object.freeze({ ...DEFAULT_RULES, ...options.rules }),
+    passwordPolicy: Object.freeze({ ...options.passwordPolicy }),
     now: options.now ?? Date.now,
   })
 }

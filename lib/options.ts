@@ -2,6 +2,8 @@ import type { KeyObject } from 'node:crypto'
 import type { Duration } from './duration.js'
 import type { StoragePlugin } from './storage-types.js'
 import type { SignInMethod, AuthPlugin } from './plugin-types.js'
+import type { AccessRules } from './access.js'
+import type { PasswordOptions } from './passwords/service.js'
 
 /** Algorithms AuthCore signs and verifies with. `none` is never accepted. */
 export type Algorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
@@ -80,6 +82,16 @@ export interface AuthCoreOptions {
   methods?: SignInMethod[]
   /** Other plugins; each is set up on `ready()`. */
   plugins?: AuthPlugin[]
+  /** Role given to new users. Default `'user'`. */
+  defaultRole?: string
+  /** Roles that read, list and edit every user and change roles. Default `['admin']`. */
+  adminRoles?: string[]
+  /** Roles besides `defaultRole` that a client may ask for on sign-up. Default none. */
+  signUpRoles?: string[]
+  /** Replace the default access decisions (see docs/access.md). */
+  rules?: AccessRules
+  /** Password length limits, blocklist, argon2id cost and hashing concurrency (see docs/passwords.md). */
+  passwordPolicy?: PasswordOptions
   /** A clock for tests: milliseconds since the epoch. Default `Date.now`. */
   now?: () => number
 }

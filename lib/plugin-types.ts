@@ -3,7 +3,11 @@
  * methods, general plugins and framework adapters. Plugins depend on the
  * core through these types; the core never imports a plugin.
  */
-import type { StoragePlugin } from './storage-types.js'
+import type { SignInFailure } from './events.js'
+import type { HookRunner } from './hooks.js'
+import type { SignInInput, SignUpInput } from './input.js'
+import type { PasswordService } from './passwords/service.js'
+import type { StoragePlugin, UserRecord } from './storage-types.js'
 
 /** What the core hands a plugin or sign-in method when it is set up on `ready()`. */
 export interface PluginContext {
@@ -11,9 +15,25 @@ export interface PluginContext {
   readonly storage: StoragePlugin
 }
 
+/** The core's services a credentials method works with. */
+export interface MethodContext extends PluginContext {
+  /** Policy checks, hashing and verifying (bounded, constant-cost for unknown users). */
+  readonly passwords: PasswordService
+  /** Runs the `before*` hooks; a veto throws. */
+  readonly hooks: Pick<HookRunner, 'run'>
+  /** The role new users get and the roles a client may ask for on sign-up. */
+  readonly roles: { readonly default: string; readonly signUp: ReadonlySet<string> }
+}
+
+/** The result of a credentials check: the user, or why not (never shown to the client). */
+export type SignInOutcome =
+  | { readonly ok: true; readonly user: UserRecord }
+  | { readonly ok: false; readonly reason: SignInFailure; readonly email: string; readonly userId?: string }
+
 /**
  * A method where the user hands credentials straight to the app (email and
- * password). The basic method is one.
+ * password). The basic method is one. Input reaches it already checked
+ * against the operation's schema.
  */
 export interface CredentialsMethod {
   /** Unique among the configured methods, for example `'basic'`. */
@@ -21,6 +41,10 @@ export interface CredentialsMethod {
   readonly kind: 'credentials'
   /** Called once from `ready()`, after storage is initialised. */
   setup?(context: PluginContext): void | Promise<void>
+  /** Creates a user from sign-up input; throws an AuthError to refuse. */
+  signUp(input: SignUpInput, context: MethodContext): Promise<UserRecord>
+  /** Checks credentials. Must cost the same whether or not the email exists. */
+  signIn(input: SignInInput, context: MethodContext): Promise<SignInOutcome>
 }
 
 /** The identity an external provider vouches for after a redirect sign-in. */

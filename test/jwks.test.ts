@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AuthCore, isAuthError } from '../lib/index.js'
 import { ec, ed, mint, newSecret, rsa } from './helpers/keys.js'
 
 /** A JWKS endpoint on 127.0.0.1 whose answer the test controls, counting requests. */
-async function jwksServer(t: Tap.Test) {
+async function jwksServer(t: Test) {
   const state = { body: JSON.stringify({ keys: [] }) as string, status: 200, hits: 0 }
   const server: Server = createServer((_req, res) => {
     state.hits++

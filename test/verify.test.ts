@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AuthCore, isAuthError, type AuthErrorCode } from '../lib/index.js'
 import { b64, ec, ed, mint, newSecret, nowSec, rsa } from './helpers/keys.js'
 
 const secret = newSecret()
 const key = new TextEncoder().encode(secret)
 
-async function rejects(t: Tap.Test, promise: Promise<unknown>, code: AuthErrorCode, name: string) {
+async function rejects(t: Test, promise: Promise<unknown>, code: AuthErrorCode, name: string) {
   try {
     await promise
     t.fail(`${name}: expected ${code}, but it verified`)

@@ -1,0 +1,73 @@
+import type { ValidateFunction } from 'ajv'
+import { AuthError } from './errors.js'
+import { ajv, describeErrors } from './schema.js'
+
+/*
+ * Schemas for every input an operation takes from a client. They run before
+ * anything else: unknown fields (`id`, `role` on edit, `__proto__`,
+ * `constructor`), wrong types and oversized strings are refused with one
+ * ERR_AUTH_INPUT_INVALID naming each field. Limits here are generous outer
+ * bounds; the email and password rules then apply their own.
+ */
+
+const noControl = '^[^\\u0000-\\u001f\\u007f]*$'
+const noNul = '^[^\\u0000]*$'
+const email = { type: 'string', minLength: 1, maxLength: 1024, pattern: noControl }
+const pass = { type: 'string', minLength: 1, maxLength: 4096, pattern: noNul }
+const name = { type: 'string', minLength: 1, maxLength: 200, pattern: noControl }
+const role = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$' }
+
+const object = (properties: Record<string, object>, required: string[] = []) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+})
+
+/** The input of each operation. */
+export interface SignUpInput { email: string; name: string; pass: string; role?: string }
+export interface SignInInput { email: string; pass: string }
+export interface EditProfileInput { email?: string; name?: string; pass?: string; currentPass?: string }
+export interface ProfilesQuery { limit?: number; cursor?: string }
+
+const schemas = {
+  signUp: object({ email, name, pass, role }, ['email', 'name', 'pass']),
+  signIn: object({ email, pass }, ['email', 'pass']),
+  editProfile: { ...object({ email, name, pass, currentPass: pass }), minProperties: 1 },
+  profiles: object({ limit: { type: 'integer', minimum: 1, maximum: 100 }, cursor: { type: 'string', minLength: 1, maxLength: 512 } }),
+  setRole: object({ role }, ['role']),
+  userId: { type: 'string', minLength: 1, maxLength: 128, pattern: noControl },
+} as const
+
+type Inputs = {
+  signUp: SignUpInput
+  signIn: SignInInput
+  editProfile: EditProfileInput
+  profiles: ProfilesQuery
+  setRole: { role: string }
+  userId: string
+}
+
+const validators = Object.fromEntries(
+  Object.entries(schemas).map(([key, schema]) => [key, ajv.compile(schema)]),
+) as unknown as { [K in keyof Inputs]: ValidateFunction<Inputs[K]> }
+
+/**
+ * Checks `input` against the schema for `kind` and returns it as a fresh
+ * object holding only the known fields (so nothing from the input that
+ * carries a prototype is ever merged anywhere).
+ */
+export function parseInput<K extends keyof Inputs>(kind: K, input: unknown): Inputs[K] {
+  const validate = validators[kind]
+  if (!validate(input)) {
+    const problems = describeErrors(validate.errors ?? [], 'field')
+    throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${problems.join('; ')}`, { details: { problems } })
+  }
+  const schema = schemas[kind] as { properties?: object }
+  if (schema.properties === undefined) return input
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    if (Object.hasOwn(input as object, key)) copy[key] = (input as Record<string, unknown>)[key]
+  }
+  return copy as Inputs[K]
+}

@@ -1,0 +1,46 @@
+import type { AccessRules } from '../access.js'
+import { AuthError } from '../errors.js'
+import type { AuthEvents, EventHub } from '../events.js'
+import type { HookRunner } from '../hooks.js'
+import type { ResolvedOptions } from '../options-validate.js'
+import type { PasswordService } from '../passwords/service.js'
+import type { CredentialsMethod, MethodContext } from '../plugin-types.js'
+import type { StoragePlugin, UserRecord } from '../storage-types.js'
+import type { AccessClaims } from '../tokens/claims.js'
+import type { Caller } from '../access.js'
+
+/** What every operation works with, assembled once by `ready()`. */
+export interface CoreContext {
+  readonly options: ResolvedOptions
+  readonly storage: StoragePlugin
+  readonly passwords: PasswordService
+  readonly hooks: HookRunner
+  readonly events: EventHub<AuthEvents>
+  readonly rules: Required<AccessRules>
+  /** The credentials method sign-up and sign-in go through. */
+  readonly method: CredentialsMethod
+  readonly methodContext: MethodContext
+  /** Signs an access token for a stored user. */
+  issueToken(user: UserRecord): Promise<string>
+}
+
+/** Options every access-checked operation takes: who is asking. */
+export interface AsCaller {
+  /** The caller's verified claims, from `auth.verify()` or `auth.authenticate()`. */
+  as: AccessClaims
+}
+
+/**
+ * The caller as stored now: their current role (a role change takes effect at
+ * once, whatever the token says). A caller whose user is gone or disabled is
+ * refused with `ERR_AUTH_TOKEN_REVOKED`.
+ */
+export async function loadCaller(ctx: CoreContext, options: AsCaller | undefined): Promise<Caller & { record: UserRecord }> {
+  const claims = options?.as
+  if (claims === null || typeof claims !== 'object' || typeof claims.sub !== 'string') {
+    throw new TypeError("this operation needs { as: claims } with the caller's verified claims")
+  }
+  const record = await ctx.storage.findUserById(claims.sub)
+  if (!record || record.disabled) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
+  return Object.freeze({ id: record.id, role: record.role, isAdmin: ctx.options.adminRoles.has(record.role), record })
+}

@@ -1,0 +1,61 @@
+import { AuthError } from '../errors.js'
+import { normalizeEmail } from '../email.js'
+import { parseInput } from '../input.js'
+import { normalizeName } from '../users/name.js'
+import { toPublicUser, type PublicUser } from '../users/public-user.js'
+import type { CoreContext } from './context.js'
+import { randomUUID } from 'node:crypto'
+
+/** What sign-up and sign-in answer. */
+export interface SignedIn {
+  /** The user, without any secret. */
+  user: PublicUser
+  /** A fresh access token. */
+  token: string
+}
+
+/** Creates a user through the credentials method and signs them in. */
+export async function signUp(ctx: CoreContext, input: unknown): Promise<SignedIn> {
+  const parsed = parseInput('signUp', input)
+  const record = await ctx.method.signUp(parsed, ctx.methodContext)
+  const user = toPublicUser(record)
+  const token = await ctx.issueToken(record)
+  ctx.events.emit('user:created', { user, via: 'sign-up' })
+  return { user, token }
+}
+
+/**
+ * Checks credentials. Every failure (unknown email, wrong password, no hash,
+ * disabled user) answers the same `ERR_AUTH_INVALID_CREDENTIALS`; only the
+ * `user:sign-in-failed` event carries the reason.
+ */
+export async function signIn(ctx: CoreContext, input: unknown): Promise<SignedIn> {
+  const parsed = parseInput('signIn', input)
+  const outcome = await ctx.method.signIn(parsed, ctx.methodContext)
+  if (!outcome.ok) {
+    const { reason, email, userId } = outcome
+    ctx.events.emit('user:sign-in-failed', { email, reason, method: ctx.method.name, ...(userId !== undefined && { userId }) })
+    throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
+  }
+  const user = toPublicUser(outcome.user)
+  const token = await ctx.issueToken(outcome.user)
+  ctx.events.emit('user:signed-in', { user, method: ctx.method.name })
+  return { user, token }
+}
+
+/**
+ * Server-side creation with any role, for trusted code only (never exposed
+ * over HTTP): how the first admin is made. The password policy still applies.
+ */
+export async function createUser(ctx: CoreContext, input: unknown): Promise<PublicUser> {
+  const parsed = parseInput('signUp', input)
+  const { email, key } = normalizeEmail(parsed.email)
+  const pass = ctx.passwords.checkNew(parsed.pass)
+  const name = normalizeName(parsed.name)
+  const role = parsed.role ?? ctx.options.defaultRole
+  const passwordHash = await ctx.passwords.hash(pass)
+  const record = await ctx.storage.createUser({ id: randomUUID(), email, emailKey: key, name, role, passwordHash })
+  const user = toPublicUser(record)
+  ctx.events.emit('user:created', { user, via: 'create-user' })
+  return user
+}

@@ -1,0 +1,64 @@
+import { allowed } from '../access.js'
+import { AuthError } from '../errors.js'
+import { normalizeEmail } from '../email.js'
+import { parseInput } from '../input.js'
+import type { UserPatch } from '../storage-types.js'
+import { normalizeName } from '../users/name.js'
+import { toPublicUser, type PublicUser } from '../users/public-user.js'
+import { loadCaller, type AsCaller, type CoreContext } from './context.js'
+import { readableTarget } from './profiles.js'
+
+/**
+ * Changes a user's email, name or password. Changing your own email or
+ * password needs `currentPass` (an admin editing someone else does not). A
+ * password or email change advances the token version. Answers the user and
+ * a fresh token for the caller (for themselves when they edited themselves).
+ */
+export async function editProfile(
+  ctx: CoreContext,
+  id: unknown,
+  input: unknown,
+  options: AsCaller,
+): Promise<{ user: PublicUser; token: string }> {
+  const caller = await loadCaller(ctx, options)
+  const changes = parseInput('editProfile', input)
+  if (changes.email === undefined && changes.name === undefined && changes.pass === undefined) {
+    throw new AuthError('ERR_AUTH_INPUT_INVALID', 'Invalid input: give at least one of email, name or pass')
+  }
+  const email = changes.email === undefined ? undefined : normalizeEmail(changes.email)
+  const name = changes.name === undefined ? undefined : normalizeName(changes.name)
+  const pass = changes.pass === undefined ? undefined : ctx.passwords.checkNew(changes.pass)
+
+  const target = await readableTarget(ctx, caller, id)
+  if (!(await allowed(ctx.rules.canEdit, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
+  const self = target.record.id === caller.id
+  if (self && (email !== undefined || pass !== undefined)) {
+    const current = changes.currentPass === undefined ? undefined : ctx.passwords.normalize(changes.currentPass, 'currentPass')
+    if (current === undefined || !(await ctx.passwords.verify(target.record.passwordHash, current))) {
+      throw new AuthError('ERR_AUTH_REAUTH_REQUIRED')
+    }
+  }
+  await ctx.hooks.run('beforeEditProfile', {
+    userId: target.record.id,
+    changes: Object.freeze({
+      ...(email && { email: email.key }),
+      ...(name !== undefined && { name }),
+      ...(pass !== undefined && { pass: true as const }),
+    }),
+  })
+
+  const patch: UserPatch = {}
+  if (email) Object.assign(patch, { email: email.email, emailKey: email.key })
+  if (name !== undefined) patch.name = name
+  if (pass !== undefined) patch.passwordHash = await ctx.passwords.hash(pass)
+  // A new password or email must end the tokens issued for the old ones.
+  if (email || pass !== undefined) patch.bumpTokenVersion = true
+  const updated = await ctx.storage.updateUser(target.record.id, patch)
+  if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
+
+  const user = toPublicUser(updated)
+  const token = await ctx.issueToken(self ? updated : caller.record)
+  const changed = (['email', 'name', 'pass'] as const).filter((field) => changes[field] !== undefined)
+  ctx.events.emit('user:updated', { user, changed, by: caller.id })
+  return { user, token }
+}

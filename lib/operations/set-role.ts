@@ -1,0 +1,21 @@
+import { allowed } from '../access.js'
+import { AuthError } from '../errors.js'
+import { parseInput } from '../input.js'
+import { toPublicUser, type PublicUser } from '../users/public-user.js'
+import { loadCaller, type AsCaller, type CoreContext } from './context.js'
+import { readableTarget } from './profiles.js'
+
+/** Gives a user a new role (admins by default). Takes effect at once: the token version advances. */
+export async function setRole(ctx: CoreContext, id: unknown, role: unknown, options: AsCaller): Promise<PublicUser> {
+  const caller = await loadCaller(ctx, options)
+  const { role: to } = parseInput('setRole', { role })
+  const target = await readableTarget(ctx, caller, id)
+  if (!(await allowed(ctx.rules.canSetRole, caller, target.user, to))) throw new AuthError('ERR_AUTH_FORBIDDEN')
+  const from = target.record.role
+  if (from === to) return target.user
+  const updated = await ctx.storage.updateUser(target.record.id, { role: to, bumpTokenVersion: true })
+  if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
+  const user = toPublicUser(updated)
+  ctx.events.emit('user:role-changed', { user, from, to, by: caller.id })
+  return user
+}

@@ -1,0 +1,16 @@
+import { AuthError } from '../errors.js'
+
+/** Longest display name, in characters. */
+export const MAX_NAME_LENGTH = 200
+
+/** Trims and NFKC-normalises a display name; refuses empty, control characters and over-long names. */
+export function normalizeName(raw: unknown, field = 'name'): string {
+  const name = typeof raw === 'string' ? raw.trim().normalize('NFKC') : ''
+  // Hooks may set the name, so the checks run here too, not only in the schema.
+  if (name === '' || [...name].length > MAX_NAME_LENGTH || /[\p{Cc}]/u.test(name)) {
+    throw new AuthError('ERR_AUTH_INPUT_INVALID', `${field} must be 1 to ${MAX_NAME_LENGTH} characters with no control characters`, {
+      details: { field },
+    })
+  }
+  return name
+}

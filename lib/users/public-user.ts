@@ -1,0 +1,28 @@
+import type { UserRecord } from '../storage-types.js'
+
+/**
+ * A user as AuthCore returns it: never the password hash, the canonical key,
+ * the token version or the disabled flag.
+ */
+export interface PublicUser {
+  readonly id: string
+  readonly email: string
+  readonly name: string
+  readonly role: string
+  /** ISO 8601. */
+  readonly createdAt: string
+  /** ISO 8601. */
+  readonly updatedAt: string
+}
+
+/** Picks the public fields of a stored user into a new frozen object. */
+export function toPublicUser(record: UserRecord): PublicUser {
+  return Object.freeze({
+    id: record.id,
+    email: record.email,
+    name: record.name,
+    role: record.role,
+    createdAt: record.createdAt.toISOString(),
+    updatedAt: record.updatedAt.toISOString(),
+  })
+}
