@@ -1,0 +1,99 @@
+// The storage conformance kit against the MariaDB (MySQL) server on this machine.
+import t from 'tap'
+import mysql from 'mysql2/promise'
+import { mysqlStorage } from '../plugins/storage/mysql.js'
+import { runStorageConformance } from '../plugins/testing/index.js'
+import { isAuthError } from '../lib/errors.js'
+import { serverReachable, tablePrefix } from './helpers/storage-servers.js'
+
+const url = process.env.AUTHCORE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
+const admin = mysql.createPool({ uri: url, connectionLimit: 2 })
+t.teardown(() => admin.end())
+
+const prefix = tablePrefix()
+const tables = (scope: string) => ({ users: `${prefix}_${scope}_users`, migrations: `${prefix}_${scope}_mig` })
+const drop = async (scope: string) => {
+  const { users, migrations } = tables(scope)
+  await admin.query(`drop table if exists \`${users}\`, \`${migrations}\``)
+}
+
+// Caller-owned mysql2/promise pools, one per scope, so breakConnection can end one.
+const pools = new Map<string, { pool: mysql.Pool; ended: boolean }>()
+const poolFor = (scope: string) => {
+  let entry = pools.get(scope)
+  if (entry === undefined) {
+    entry = { pool: mysql.createPool({ uri: url, connectionLimit: 5, timezone: 'Z' }), ended: false }
+    pools.set(scope, entry)
+  }
+  return entry
+}
+const endPool = async (scope: string) => {
+  const entry = pools.get(scope)
+  if (entry !== undefined && !entry.ended) {
+    entry.ended = true
+    await entry.pool.end()
+  }
+}
+
+if (await serverReachable(t, 'MariaDB', url, () => admin.query('select 1'))) {
+  runStorageConformance(t, {
+    name: 'mysql (uri)',
+    create: (scope) => mysqlStorage({ uri: url, tables: tables(scope) }),
+    destroy: drop,
+  })
+
+  runStorageConformance(t, {
+    name: 'mysql (caller promise pool)',
+    create: (scope) => mysqlStorage({ pool: poolFor(scope).pool, tables: tables(scope) }),
+    destroy: async (scope) => { await endPool(scope); pools.delete(scope); await drop(scope) },
+    breakConnection: (_plugin, scope) => endPool(scope),
+  })
+
+  t.test('killed connections: calls settle as a result or STORAGE_UNAVAILABLE, then recover', async (t) => {
+    const scope = 'kill'
+    const { pool } = poolFor(scope)
+    const storage = mysqlStorage({ pool, tables: tables(scope) })
+    t.teardown(async () => { await storage.close(); await endPool(scope); await drop(scope) })
+    await storage.init()
+    const user = await storage.createUser({ id: 'k1', email: 'k@x', emailKey: 'k@x', name: 'K', role: 'user', passwordHash: null })
+    // Every connection the pool holds: take them all, note their ids, give them back, kill them.
+    const conns = await Promise.all([pool.getConnection(), pool.getConnection()])
+    const ids = conns.map((c) => c.threadId)
+    for (const c of conns) c.release()
+    for (const id of ids) await admin.query(`kill ${Number(id)}`)
+    const results = await Promise.allSettled([storage.findUserById(user.id), storage.findUserByEmailKey('k@x'), storage.listUsers({ limit: 5 })])
+    for (const r of results) {
+      t.ok(r.status === 'fulfilled' || isAuthError(r.reason, 'ERR_AUTH_STORAGE_UNAVAILABLE'),
+        `a result or STORAGE_UNAVAILABLE (${r.status === 'rejected' ? String(r.reason) : 'ok'})`)
+    }
+    t.equal((await storage.findUserById(user.id))?.id, user.id, 'the pool reconnects')
+  })
+
+  t.test('an unreachable server is STORAGE_UNAVAILABLE with the connection error as cause', async (t) => {
+    const storage = mysqlStorage({ uri: 'mysql://root@127.0.0.1:1/test', tables: tables('nowhere') })
+    try {
+      await storage.init()
+      t.fail('init should reject')
+    } catch (err) {
+      t.ok(isAuthError(err, 'ERR_AUTH_STORAGE_UNAVAILABLE'), 'STORAGE_UNAVAILABLE')
+      t.ok((err as Error).cause, 'cause kept')
+    }
+    await storage.close()
+  })
+
+  t.test('binary no-pad collation on the key and id columns', async (t) => {
+    const scope = 'coll'
+    const storage = mysqlStorage({ uri: url, tables: tables(scope) })
+    t.teardown(async () => { await storage.close(); await drop(scope) })
+    await storage.init()
+    const [rows] = await admin.query(`select column_name as c, collation_name as k from information_schema.columns
+      where table_schema = database() and table_name = ? and column_name in ('id', 'email_key') order by column_name`, [tables(scope).users])
+    t.same((rows as { c: string; k: string }[]).map((r) => [r.c, r.k]), [['email_key', 'utf8mb4_nopad_bin'], ['id', 'utf8mb4_nopad_bin']])
+  })
+
+  t.test('options are validated when the factory is called', async (t) => {
+    for (const options of [{}, { pool: {} }, { uri: '' }, { pool: admin, uri: url }, { uri: url, connectionLimit: 0 }]) {
+      t.throws(() => mysqlStorage(options as never), TypeError, `rejects ${Object.keys(options).join(', ') || 'nothing'}`)
+    }
+  })
+}

@@ -1,0 +1,126 @@
+// The storage conformance kit against SQLite: a file opened by the plugin, a
+// file handle opened by the caller (so the test can pull it away), and memory.
+import t from 'tap'
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { runStorageConformance } from '../plugins/testing/index.js'
+import { isAuthError } from '../lib/errors.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'authcore-sqlite-'))
+t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+const file = (scope: string) => join(dir, `${scope}.db`)
+const removeFiles = (scope: string) => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(file(scope) + suffix, { force: true })
+}
+
+runStorageConformance(t, {
+  name: 'sqlite file',
+  create: (scope) => sqliteStorage({ filename: file(scope) }),
+  destroy: removeFiles,
+})
+
+// Handles the caller owns: the plugin never closes them, so the test can.
+// One handle per file: plugins sharing a handle share its connection.
+const handles = new Map<string, Database.Database[]>()
+const openHandle = (scope: string, filename: string) => {
+  const existing = filename === ':memory:' ? undefined : handles.get(scope)?.[0]
+  if (existing !== undefined) return existing
+  const db = new Database(filename)
+  if (!db.memory) db.pragma('journal_mode = WAL')
+  handles.set(scope, [...(handles.get(scope) ?? []), db])
+  return db
+}
+const closeHandles = (scope: string) => {
+  for (const db of handles.get(scope) ?? []) if (db.open) db.close()
+  handles.delete(scope)
+}
+
+runStorageConformance(t, {
+  name: 'sqlite file (caller-owned handle)',
+  create: (scope) => sqliteStorage({ database: openHandle(scope, file(scope)) }),
+  destroy: (scope) => { closeHandles(scope); removeFiles(scope) },
+  breakConnection: (_plugin, scope) => { for (const db of handles.get(scope) ?? []) db.close() },
+})
+
+runStorageConformance(t, {
+  name: 'sqlite :memory:',
+  create: (scope) => sqliteStorage({ database: openHandle(scope, ':memory:') }),
+  destroy: closeHandles,
+  breakConnection: (_plugin, scope) => { for (const db of handles.get(scope) ?? []) db.close() },
+  sharedScope: false,
+})
+
+runStorageConformance(t, {
+  name: 'sqlite :memory: (filename)',
+  create: () => sqliteStorage({ filename: ':memory:' }),
+  sharedScope: false,
+})
+
+t.test('options are validated when the factory is called', async (t) => {
+  const bad: unknown[] = [
+    undefined, null, 'x', {}, { filename: '' }, { filename: 3 }, { filename: 'a', database: {} }, { database: {} },
+    { filename: 'a', busyTimeout: -1 }, { filename: 'a', tables: { users: 'bad name' } },
+    { filename: 'a', tables: { users: 'users; drop table x' } }, { filename: 'a', tables: { sessions: 'x' } },
+    { filename: 'a', tables: { users: 'same', migrations: 'SAME' } }, { filename: 'a', onWarning: 'log' },
+  ]
+  for (const options of bad) t.throws(() => sqliteStorage(options as never), TypeError, `rejects ${JSON.stringify(options)}`)
+  const plugin = sqliteStorage({ filename: ':memory:', tables: { users: 'app_users' } })
+  t.ok(Object.isFrozen(plugin), 'the plugin object is frozen')
+  t.equal(plugin.name, 'sqlite')
+  t.same(plugin.adoptionConflicts, [], 'no conflicts before init')
+})
+
+t.test('the file is created by init(), in WAL mode, and reused by the next instance', async (t) => {
+  const filename = join(dir, 'reuse.db')
+  const first = sqliteStorage({ filename })
+  await first.init()
+  const user = await first.createUser({ id: 'u1', email: 'A@b.c', emailKey: 'a@b.c', name: 'A', role: 'user', passwordHash: null })
+  await first.close()
+  const raw = new Database(filename)
+  t.equal(raw.pragma('journal_mode', { simple: true }), 'wal', 'WAL mode')
+  t.same(raw.prepare('select name from authcore_migrations').all(), [{ name: 'users:1' }], 'migration recorded once')
+  raw.close()
+  const second = sqliteStorage({ filename })
+  await second.init()
+  t.equal((await second.findUserByEmailKey('a@b.c'))?.id, user.id, 'data persisted')
+  await second.close()
+})
+
+t.test('reads outside a transaction never see its uncommitted rows', async (t) => {
+  for (const filename of [join(dir, 'isolation.db'), ':memory:']) {
+    const plugin = sqliteStorage({ filename })
+    await plugin.init()
+    let outside: Promise<unknown> | undefined
+    await plugin.transaction(async (tx) => {
+      await tx.createUser({ id: 'iso', email: 'i@x', emailKey: 'i@x', name: 'I', role: 'user', passwordHash: null })
+      outside = plugin.findUserByEmailKey('i@x')
+      if (filename !== ':memory:') t.equal(await outside, undefined, `${filename}: not visible before commit`)
+    })
+    // In memory the outside read waits for the transaction, then sees the committed row.
+    if (filename === ':memory:') t.equal(((await outside) as { id: string } | undefined)?.id, 'iso', ':memory: read waits for commit')
+    t.equal((await plugin.findUserByEmailKey('i@x'))?.id, 'iso', `${filename}: visible after commit`)
+    await plugin.close()
+  }
+})
+
+t.test('a locked database is ERR_AUTH_STORAGE_UNAVAILABLE with the SQLITE_BUSY cause', async (t) => {
+  const filename = join(dir, 'busy.db')
+  const plugin = sqliteStorage({ filename, busyTimeout: 50 })
+  await plugin.init()
+  const blocker = new Database(filename)
+  blocker.prepare('begin exclusive').run()
+  try {
+    await plugin.createUser({ id: 'b', email: 'b@x', emailKey: 'b@x', name: 'B', role: 'user', passwordHash: null })
+    t.fail('expected a busy error')
+  } catch (err) {
+    t.ok(isAuthError(err, 'ERR_AUTH_STORAGE_UNAVAILABLE'), 'mapped to STORAGE_UNAVAILABLE')
+    t.match(String((err as { cause?: { code?: string } }).cause?.code), /^SQLITE_BUSY/, 'cause is the driver error')
+  } finally {
+    blocker.prepare('rollback').run()
+    blocker.close()
+    await plugin.close()
+  }
+})
