@@ -11,6 +11,8 @@ import { buildKeyRing, type KeyRing } from './tokens/key-ring.js'
 import { RemoteKeySet } from './tokens/remote-key-set.js'
 import { TokenVerifier } from './tokens/verifier.js'
 import type { JWK } from 'jose'
+import { createRouter } from './http/router.js'
+import type { RequestContext } from './plugin-types.js'
 import { PasswordService } from './passwords/service.js'
 import type { CoreContext, AsCaller } from './operations/context.js'
 import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
@@ -52,6 +54,7 @@ export class AuthCore {
   readonly #hooks = new HookRunner()
   readonly #ring: Promise<KeyRing>
   readonly #verifier: TokenVerifier
+  readonly #router: (request: Request, context?: RequestContext) => Promise<Response>
   #keys: KeyRing | undefined
   #storage: StoragePlugin | undefined
   #context: CoreContext | undefined
@@ -69,6 +72,23 @@ export class AuthCore {
     const { jwksUrl, jwks, now } = this.#options
     const remote = jwksUrl && new RemoteKeySet(jwksUrl, { ...jwks, now, onChange: () => this.#verifier.cache.clear() })
     this.#verifier = new TokenVerifier(this.#options, this.#ring, remote || undefined)
+    const { basePath, maxBodySize, keys: configured } = this.#options
+    this.#router = createRouter(this, {
+      basePath,
+      maxBodySize,
+      publishJwks: configured.some((k) => k.publicKey !== undefined),
+      onInternalError: (error) => this.#events.report('http', error),
+    })
+  }
+
+  /**
+   * Serves the HTTP routes under `basePath` (see docs/http.md) for a Web
+   * `Request`. Never rejects: every failure is a JSON error response with
+   * the registry's status. Adapters pass what the request cannot carry,
+   * such as the client address, in `context`.
+   */
+  handle(request: Request, context?: RequestContext): Promise<Response> {
+    return this.#router(request, context)
   }
 
   async #start(): Promise<void> {

@@ -35,6 +35,14 @@ export const ERROR_CODES = {
   ERR_AUTH_REAUTH_REQUIRED: { status: 403, message: 'The current password is missing or incorrect' },
   ERR_AUTH_BUSY: { status: 503, message: 'Too many sign-ins are in progress, try again shortly' },
 
+  // HTTP
+  ERR_AUTH_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
+  ERR_AUTH_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept that method' },
+  ERR_AUTH_CONTENT_TYPE: { status: 415, message: 'The body must be JSON (Content-Type: application/json)' },
+  ERR_AUTH_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large' },
+  ERR_AUTH_BODY_MALFORMED: { status: 400, message: 'The request body is not valid JSON' },
+  ERR_AUTH_INTERNAL: { status: 500, message: 'Internal error' },
+
   // Input and storage
   ERR_AUTH_INPUT_INVALID: { status: 400, message: 'Input is invalid' },
   ERR_AUTH_USER_EXISTS: { status: 409, message: 'A user with this email already exists' },

@@ -5,11 +5,11 @@ import type { PublicUser } from './users/public-user.js'
 // module build: take the function from whichever shape arrives.
 const mitt = ((mittModule as { default?: unknown }).default ?? mittModule) as typeof mittModule.default
 
-/** Payload of the `error` event: a listener or hook failed outside the operation's path. */
+/** Payload of the `error` event: something failed outside an operation's answer. */
 export interface ListenerErrorEvent {
-  /** The event whose listener failed. */
+  /** The event whose listener failed, or `'http'` for an unexpected error in `handle()` (answered with a plain 500). */
   event: string
-  /** What the listener threw or rejected with. */
+  /** What was thrown. */
   error: unknown
 }
 
@@ -19,7 +19,7 @@ export interface ListenerErrorEvent {
  * token.
  */
 export interface AuthEvents {
-  /** A listener threw or rejected. Never emitted for the `error` event's own listeners. */
+  /** A listener threw or rejected, or `handle()` met an unexpected error. Never emitted for the `error` event's own listeners. */
   error: ListenerErrorEvent
   /** A user was created, by sign-up or by `createUser` from server code. */
   'user:created': { user: PublicUser; via: 'sign-up' | 'create-user' }
@@ -55,11 +55,12 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
   readonly #emitter: Emitter<E> = mitt<E>()
   readonly #wrapped = new Map<keyof E, Map<AuthListener<E, keyof E>, Wrapped>>()
 
-  #report(event: keyof E, error: unknown): void {
+  /** Reports a failure outside an operation's answer as an `error` event (or a bare process warning). */
+  report(event: keyof E | 'http', error: unknown): void {
     if (event === 'error') return
     if ((this.#emitter.all.get('error')?.length ?? 0) === 0) {
       // Say that something failed, but not what: the error could carry user data.
-      process.emitWarning(`An AuthCore '${String(event)}' listener failed; add an 'error' listener to see why`, 'AuthCoreWarning')
+      process.emitWarning(`AuthCore: a failure in '${String(event)}'; add an 'error' listener to see it`, 'AuthCoreWarning')
       return
     }
     this.emit('error', Object.freeze({ event: String(event), error }) as E['error'])
@@ -75,10 +76,10 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
       try {
         const result = listener(payload) as { then?: unknown } | undefined
         if (result && typeof result.then === 'function') {
-          ;(result as Promise<unknown>).then(undefined, (error: unknown) => this.#report(event, error))
+          ;(result as Promise<unknown>).then(undefined, (error: unknown) => this.report(event, error))
         }
       } catch (error) {
-        this.#report(event, error)
+        this.report(event, error)
       }
     }
     byListener.set(listener as AuthListener<E, keyof E>, wrapped as Wrapped)

@@ -117,6 +117,13 @@ export const optionsSchema = {
         maxQueuedHashes: { type: 'integer', minimum: 0, maximum: 100_000 },
       },
     },
+    basePath: {
+      type: 'string',
+      maxLength: 512,
+      pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+$",
+      description: "a path such as '/auth' (starts with '/', no trailing '/', no empty segments)",
+    },
+    maxBodySize: { type: 'integer', minimum: 1024, maximum: 1_048_576 },
     now: { kind: 'function', description: 'a function returning milliseconds since the epoch' },
   },
 } as const

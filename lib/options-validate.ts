@@ -29,6 +29,8 @@ export interface ResolvedOptions {
   readonly signUpRoles: ReadonlySet<string>
   readonly rules: Required<AccessRules>
   readonly passwordPolicy: PasswordOptions
+  readonly basePath: string
+  readonly maxBodySize: number
   readonly now: () => number
 }
 
@@ -122,6 +124,9 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   if (policy?.minLength !== undefined && policy.maxLength !== undefined && policy.minLength > policy.maxLength) {
     problems.push('passwordPolicy.minLength must not exceed passwordPolicy.maxLength')
   }
+  if (!bad('basePath') && options.basePath?.split('/').some((segment) => segment === '.' || segment === '..')) {
+    problems.push("basePath must not contain '.' or '..' segments")
+  }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)
   if (!bad('plugins')) uniqueNames(options.plugins, 'plugins', problems)
 
@@ -153,6 +158,8 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     signUpRoles: new Set(options.signUpRoles ?? []),
     rules: Object.freeze({ ...DEFAULT_RULES, ...options.rules }),
     passwordPolicy: Object.freeze({ ...options.passwordPolicy }),
+    basePath: options.basePath ?? '/auth',
+    maxBodySize: options.maxBodySize ?? 16_384,
     now: options.now ?? Date.now,
   })
 }

@@ -92,6 +92,10 @@ export interface AuthCoreOptions {
   rules?: AccessRules
   /** Password length limits, blocklist, argon2id cost and hashing concurrency (see docs/passwords.md). */
   passwordPolicy?: PasswordOptions
+  /** Where `handle()` serves the routes. Default `'/auth'`; Space Cloud apps use `'/v1/api/<project>/auth/<db>'`. */
+  basePath?: string
+  /** Largest request body `handle()` reads, in bytes. Default 16384. */
+  maxBodySize?: number
   /** A clock for tests: milliseconds since the epoch. Default `Date.now`. */
   now?: () => number
 }

@@ -64,7 +64,7 @@ export function describeErrors(errors: readonly ErrorObject[], noun: 'option' | 
     } else if (described) {
       line = `${field} must be ${String(described.parentSchema!.description)}`
     } else {
-      line = `${field || 'options'} ${plain(error)}`
+      line = `${field || (noun === 'option' ? 'options' : 'input')} ${plain(error)}`
     }
     lines.set(line, line)
   }

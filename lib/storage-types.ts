@@ -13,13 +13,17 @@
 export interface UserRecord {
   /** Random UUID for users AuthCore creates; any string for adopted rows. */
   id: string
-  /** The email as the user typed it (trimmed and NFKC-normalised). */
+  /** The email as the user typed it (trimmed and NFKC-normalised); `''` for an adopted row whose email is NULL. */
   email: string
-  /** The canonical, lower-case key that is unique in storage. */
+  /**
+   * The canonical, lower-case key that is unique in storage. `''` for an
+   * adopted row that has none (its email collided with another row's, or was
+   * NULL); `''` never matches a lookup.
+   */
   emailKey: string
-  /** Display name. */
+  /** Display name (`''` for an adopted row whose name is NULL). */
   name: string
-  /** The user's role. */
+  /** The user's role (`''` for an adopted row whose role is NULL). */
   role: string
   /** PHC-format argon2id hash, a legacy bcrypt hash, or null when none is set. */
   passwordHash: string | null
@@ -103,6 +107,10 @@ export interface StoragePlugin extends UserStore {
   /**
    * Runs `fn` in one transaction: if it throws, nothing it wrote remains.
    * Operations on `tx` take part; operations on the plugin itself do not.
+   * An error `fn` throws is rethrown as-is after the rollback; a failure to
+   * begin or commit is an AuthError. Inside `fn`, use only `tx`: on SQLite
+   * (one writer connection) a call on the plugin itself may wait for this
+   * very transaction to end, which it never would.
    */
   transaction<T>(fn: (tx: UserStore) => Promise<T>): Promise<T>
 }

@@ -43,7 +43,7 @@ t.test('every input is checked before anything runs', async (t) => {
     ['oversized email', { email: `${'a'.repeat(2000)}@example.com`, name: 'N', pass }, /email must be at most 1024 characters long/],
     ['NUL in name', { email: 'a@example.com', name: 'N\u0000', pass }, /name must match pattern/],
     ['NUL in pass', { email: 'a@example.com', name: 'N', pass: `${pass}\u0000` }, /pass must match pattern/],
-    ['not an object', 'email=a@example.com', /options must be of type object|must be of type object/],
+    ['not an object', 'email=a@example.com', /input must be of type object/],
     ['an array', [], /must be of type object/],
     ['null', null, /must be of type object/],
   ]
