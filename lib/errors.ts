@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   ERR_AUTH_REAUTH_REQUIRED: { status: 403, message: 'The current password is missing or incorrect' },
   ERR_AUTH_BUSY: { status: 503, message: 'Too many sign-ins are in progress, try again shortly' },
 
+  // Refresh sessions
+  ERR_AUTH_REFRESH_INVALID: { status: 401, message: 'Refresh token is invalid' },
+  ERR_AUTH_SESSION_EXPIRED: { status: 401, message: 'Session has expired; sign in again' },
+  ERR_AUTH_SESSION_REVOKED: { status: 401, message: 'Session has ended; sign in again' },
+  ERR_AUTH_SESSION_REUSED: { status: 401, message: 'Refresh token was already used; every session of this sign-in has been ended' },
+
   // HTTP
   ERR_AUTH_ROUTE_NOT_FOUND: { status: 404, message: 'No such route' },
   ERR_AUTH_METHOD_NOT_ALLOWED: { status: 405, message: 'This route does not accept that method' },

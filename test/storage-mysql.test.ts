@@ -91,6 +91,17 @@ if (await serverReachable(t, 'MariaDB', url, () => admin.query('select 1'))) {
     t.same((rows as { c: string; k: string }[]).map((r) => [r.c, r.k]), [['email_key', 'utf8mb4_nopad_bin'], ['id', 'utf8mb4_nopad_bin']])
   })
 
+  t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS', async (t) => {
+    const scope = 'dupid'
+    const storage = mysqlStorage({ uri: url, tables: tables(scope) })
+    t.teardown(async () => { await storage.close(); await drop(scope) })
+    await storage.init()
+    const user = { id: 'same', email: 'a@x', emailKey: 'a@x', name: 'A', role: 'user', passwordHash: null }
+    await storage.createUser(user)
+    await t.rejects(storage.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' })
+    await t.rejects(storage.createUser({ ...user, id: 'other' }), { code: 'ERR_AUTH_USER_EXISTS' })
+  })
+
   t.test('options are validated when the factory is called', async (t) => {
     for (const options of [{}, { pool: {} }, { uri: '' }, { pool: admin, uri: url }, { uri: url, connectionLimit: 0 }]) {
       t.throws(() => mysqlStorage(options as never), TypeError, `rejects ${Object.keys(options).join(', ') || 'nothing'}`)

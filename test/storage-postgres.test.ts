@@ -79,6 +79,17 @@ if (await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1'))) 
     await storage.close()
   })
 
+  t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS', async (t) => {
+    const scope = 'dupid'
+    const storage = postgresStorage({ connectionString: url, tables: tables(scope) })
+    t.teardown(async () => { await storage.close(); await drop(scope) })
+    await storage.init()
+    const user = { id: 'same', email: 'a@x', emailKey: 'a@x', name: 'A', role: 'user', passwordHash: null }
+    await storage.createUser(user)
+    await t.rejects(storage.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' })
+    await t.rejects(storage.createUser({ ...user, id: 'other' }), { code: 'ERR_AUTH_USER_EXISTS' })
+  })
+
   t.test('options are validated when the factory is called', async (t) => {
     for (const options of [{}, { pool: {} }, { connectionString: '' }, { pool: admin, connectionString: url }, { connectionString: url, max: 0 }]) {
       t.throws(() => postgresStorage(options as never), TypeError, `rejects ${Object.keys(options).join(', ') || 'nothing'}`)

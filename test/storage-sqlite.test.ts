@@ -124,3 +124,20 @@ t.test('a locked database is ERR_AUTH_STORAGE_UNAVAILABLE with the SQLITE_BUSY c
     await plugin.close()
   }
 })
+
+t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS; a table without id cannot be adopted', async (t) => {
+  const plugin = sqliteStorage({ filename: ':memory:' })
+  await plugin.init()
+  const user = { id: 'same', email: 'a@x', emailKey: 'a@x', name: 'A', role: 'user', passwordHash: null }
+  await plugin.createUser(user)
+  await t.rejects(plugin.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' }, 'duplicate id')
+  await plugin.close()
+
+  const filename = join(dir, 'noid.db')
+  const raw = new Database(filename)
+  raw.exec('create table users (email text, name text)')
+  raw.close()
+  const bad = sqliteStorage({ filename })
+  await t.rejects(bad.init(), { code: 'ERR_AUTH_STORAGE_FAILED', message: /no id column/ }, 'init refuses a table without id')
+  await bad.close()
+})

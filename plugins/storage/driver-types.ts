@@ -3,6 +3,7 @@
  * here (as kysely does) means AuthCore carries no type dependency on pg or
  * mysql2, which are optional peers, nor on better-sqlite3's type package.
  */
+import type { MysqlPool, PostgresPool } from 'kysely'
 
 /** A better-sqlite3 `Database` handle: the members AuthCore uses. */
 export interface SqliteDatabaseHandle {
@@ -37,38 +38,24 @@ export type SqliteDatabaseConstructor = new (
   options?: { timeout?: number; fileMustExist?: boolean },
 ) => SqliteDatabaseHandle
 
-/** A pg `Pool`: the members AuthCore and kysely use. */
-export interface PgPoolLike {
-  connect(): Promise<PgPoolClientLike>
-  end(): Promise<void>
+/** A pg `Pool`: what kysely needs of it (kysely declares the slice). */
+export type PgPoolLike = PostgresPool
+
+/** The pg module's `Pool` constructor. */
+export type PgPoolConstructor = new (config: {
+  connectionString: string
+  max?: number
+  connectionTimeoutMillis?: number
+}) => PgPoolLike & {
   on(event: 'error', listener: (err: Error) => void): unknown
 }
 
-/** A pg pool client: the members kysely uses. */
-export interface PgPoolClientLike {
-  query(sql: string, parameters: ReadonlyArray<unknown>): Promise<{ rows: unknown[]; rowCount: number | null; command: string }>
-  release(destroy?: boolean): void
-}
-
-/** The pg module's `Pool` constructor. */
-export type PgPoolConstructor = new (config: { connectionString: string; max?: number }) => PgPoolLike
-
 /**
- * A mysql2 callback pool (`mysql.createPool()`, not `mysql2/promise`): the
- * members kysely uses. A `mysql2/promise` pool is accepted too and unwrapped
+ * A mysql2 callback pool (`mysql.createPool()`, not `mysql2/promise`): what
+ * kysely needs of it. A `mysql2/promise` pool is accepted too and unwrapped
  * through its `pool` property.
  */
-export interface MysqlPoolLike {
-  getConnection(callback: (error: unknown, connection: MysqlPoolConnectionLike) => void): void
-  end(callback: (error: unknown) => void): void
-}
-
-/** A mysql2 pooled connection: the members kysely uses. */
-export interface MysqlPoolConnectionLike {
-  query(sql: string, parameters: unknown[], callback: (error: unknown, result: unknown) => void): void
-  query(sql: string, parameters: unknown[]): { stream: (options: object) => AsyncIterable<unknown> }
-  release(): void
-}
+export type MysqlPoolLike = MysqlPool
 
 /** A `mysql2/promise` pool: only its wrapped callback pool is used. */
 export interface MysqlPromisePoolLike {

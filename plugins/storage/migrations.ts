@@ -4,6 +4,7 @@
  * processes at once. Applied versions are recorded in the migrations table.
  */
 import { sql } from 'kysely'
+import { AuthError } from '../../lib/errors.js'
 import type { AnyKysely, StorageEngine } from './storage-engine.js'
 import { USER_COLUMNS, emailKeyIndexName } from './storage-engine.js'
 import type { AdoptionConflict, ResolvedTableNames } from './storage-options.js'
@@ -45,7 +46,7 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
       .execute(db)
   } else {
     if (!existing.has('id')) {
-      throw new TypeError(`The existing table ${table} has no id column, so AuthCore cannot adopt it`)
+      throw new AuthError('ERR_AUTH_STORAGE_FAILED', `The existing table ${table} has no id column, so AuthCore cannot adopt it`)
     }
     for (const column of USER_COLUMNS) {
       if (existing.has(column)) continue

@@ -66,7 +66,7 @@ export function resolveTableNames(tables: unknown, factory: string): ResolvedTab
       throw new TypeError(`${factory}: options.tables.${key} is not a known table`)
     }
   }
-  const resolved = {
+  const resolved: Record<'users' | 'migrations', unknown> = {
     users: given.users ?? 'users',
     migrations: given.migrations ?? 'authcore_migrations',
   }
@@ -77,10 +77,10 @@ export function resolveTableNames(tables: unknown, factory: string): ResolvedTab
       )
     }
   }
-  if (resolved.users.toLowerCase() === resolved.migrations.toLowerCase()) {
+  if (String(resolved.users).toLowerCase() === String(resolved.migrations).toLowerCase()) {
     throw new TypeError(`${factory}: options.tables.users and options.tables.migrations must differ`)
   }
-  return Object.freeze(resolved as ResolvedTableNames)
+  return Object.freeze(resolved as unknown as ResolvedTableNames)
 }
 
 /** Validates `onWarning`; throws `TypeError` on misuse. */
@@ -95,7 +95,7 @@ function defaultOnWarning(warning: StorageWarning): void {
 }
 
 /** Throws `TypeError` unless `options` is a plain object. */
-export function assertOptionsObject(options: unknown, factory: string): asserts options is Record<string, unknown> {
+export function assertOptionsObject(options: unknown, factory: string): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${factory}: options must be an object`)
   }

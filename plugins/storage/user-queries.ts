@@ -110,7 +110,10 @@ export class KyselyUserStore implements UserStore {
     if (patch === null || typeof patch !== 'object') throw new TypeError('updateUser: patch must be an object')
     const set: Record<string, unknown> = { updated_at: this.#engine.encodeTime(new Date()) }
     if (patch.email !== undefined) set.email = stringField(patch.email, 'email')
-    if (patch.emailKey !== undefined) set.email_key = stringField(patch.emailKey, 'emailKey')
+    if (patch.emailKey !== undefined) {
+      set.email_key = stringField(patch.emailKey, 'emailKey')
+      if (patch.emailKey === '') throw new AuthError('ERR_AUTH_INPUT_INVALID', 'The email key is empty')
+    }
     if (patch.name !== undefined) set.name = stringField(patch.name, 'name')
     if (patch.role !== undefined) set.role = stringField(patch.role, 'role')
     if (patch.passwordHash !== undefined) {

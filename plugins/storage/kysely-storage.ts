@@ -1,0 +1,175 @@
+/**
+ * The one storage plugin implementation shared by the SQLite, Postgres and
+ * MySQL drivers. The dialect files only build a {@link StorageEngine}.
+ */
+import type { ListUsersQuery, NewUser, StoragePlugin, UserPage, UserPatch, UserRecord, UserStore } from '../../lib/storage-types.js'
+import { AuthError } from '../../lib/errors.js'
+import { toAuthError } from './error-mapping.js'
+import { migrate } from './migrations.js'
+import { mapUserRow, type UserRow } from './row-mapping.js'
+import { USE_SLOW_PATH, type FastRead, type StorageEngine } from './storage-engine.js'
+import type { AdoptionConflict, ResolvedTableNames, StorageWarning } from './storage-options.js'
+import { compileLookups, KyselyUserStore, type CompiledLookups } from './user-queries.js'
+
+/**
+ * A storage plugin built on kysely: what `sqliteStorage()`, `postgresStorage()`
+ * and `mysqlStorage()` return. Beyond {@link StoragePlugin} it reports the
+ * conflicts its last `init()` found while adopting an existing users table.
+ */
+export interface KyselyStoragePlugin extends StoragePlugin {
+  /**
+   * Rows of an adopted users table left without an email key by the last
+   * `init()` because another row holds the same canonical key. Empty when
+   * there are none. The same list is passed to the `onWarning` option.
+   */
+  readonly adoptionConflicts: readonly AdoptionConflict[]
+}
+
+/** Builds the plugin over an engine. Internal: use the dialect factories. */
+export function createKyselyStorage(
+  engine: StorageEngine,
+  tables: ResolvedTableNames,
+  onWarning: (warning: StorageWarning) => void,
+): KyselyStoragePlugin {
+  return new KyselyStorage(engine, tables, onWarning)
+}
+
+class KyselyStorage implements KyselyStoragePlugin {
+  readonly name: string
+  readonly #engine: StorageEngine
+  readonly #tables: ResolvedTableNames
+  readonly #onWarning: (warning: StorageWarning) => void
+  readonly #lookups: CompiledLookups
+  readonly #store: KyselyUserStore
+  readonly #classify: StorageEngine['classify']
+  #fastById: FastRead | undefined
+  #fastByEmailKey: FastRead | undefined
+  #conflicts: readonly AdoptionConflict[] = Object.freeze([])
+  #closing: Promise<void> | undefined
+  #closed = false
+
+  constructor(engine: StorageEngine, tables: ResolvedTableNames, onWarning: (warning: StorageWarning) => void) {
+    this.name = engine.name
+    this.#engine = engine
+    this.#tables = tables
+    this.#onWarning = onWarning
+    this.#classify = engine.classify.bind(engine)
+    this.#lookups = compileLookups(engine.db, tables.users)
+    this.#store = new KyselyUserStore(engine.db, engine, tables.users, this.#lookups)
+    // Bound once so the hot path is a plain call on a cached statement.
+    this.#fastById = engine.fastRead?.(this.#lookups.byId)
+    this.#fastByEmailKey = engine.fastRead?.(this.#lookups.byEmailKey)
+  }
+
+  get adoptionConflicts(): readonly AdoptionConflict[] {
+    return this.#conflicts
+  }
+
+  async init(): Promise<void> {
+    this.#assertOpen()
+    let conflicts: AdoptionConflict[]
+    try {
+      conflicts = await migrate(this.#engine, this.#tables)
+    } catch (err) {
+      throw toAuthError(err, this.#classify)
+    }
+    this.#conflicts = Object.freeze(conflicts.map((c) => Object.freeze(c)))
+    if (conflicts.length > 0) {
+      const warning: StorageWarning = {
+        code: 'AUTHCORE_ADOPTION_CONFLICT',
+        message: `${conflicts.length} adopted row(s) of ${this.#tables.users} share an email key with another row and ` +
+          `were left without one (ids: ${conflicts.slice(0, 10).map((c) => JSON.stringify(c.id)).join(', ')}` +
+          `${conflicts.length > 10 ? ', ...' : ''}); they cannot sign in by email until resolved`,
+        conflicts: this.#conflicts,
+      }
+      try {
+        this.#onWarning(warning)
+      } catch {
+        // A throwing warning handler must not turn a finished migration into a failure.
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closed = true
+    this.#closing ??= this.#engine.destroy().catch(() => {
+      // Closing is best effort: a connection that already died is closed enough.
+    })
+    return this.#closing
+  }
+
+  async transaction<T>(fn: (tx: UserStore) => Promise<T>): Promise<T> {
+    if (typeof fn !== 'function') throw new TypeError('transaction: fn must be a function')
+    this.#assertOpen()
+    let thrown: { error: unknown } | undefined
+    try {
+      return await this.#engine.db.transaction().execute(async (trx) => {
+        try {
+          return await fn(new KyselyUserStore(trx, this.#engine, this.#tables.users, this.#lookups))
+        } catch (error) {
+          thrown = { error }
+          throw error
+        }
+      })
+    } catch (err) {
+      // fn's own error is rethrown untouched; a failed begin/commit/rollback is mapped.
+      if (thrown !== undefined && thrown.error === err) throw err
+      throw toAuthError(err, this.#classify)
+    }
+  }
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    this.#assertOpen()
+    return this.#store.createUser(user)
+  }
+
+  async findUserById(id: string): Promise<UserRecord | undefined> {
+    this.#assertOpen()
+    if (this.#fastById === undefined || typeof id !== 'string') return this.#store.findUserById(id)
+    const found = this.#fast(this.#fastById, id)
+    return found === USE_SLOW_PATH ? this.#store.findUserById(id) : found
+  }
+
+  async findUserByEmailKey(emailKey: string): Promise<UserRecord | undefined> {
+    this.#assertOpen()
+    if (this.#fastByEmailKey === undefined || typeof emailKey !== 'string') return this.#store.findUserByEmailKey(emailKey)
+    const found = this.#fast(this.#fastByEmailKey, emailKey)
+    return found === USE_SLOW_PATH ? this.#store.findUserByEmailKey(emailKey) : found
+  }
+
+  // Connections may be shared with other instances (SQLite), so a closed
+  // plugin refuses work itself rather than relying on the driver to.
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', 'This storage plugin is closed', {
+        cause: new Error(`${this.name} storage was closed`),
+      })
+    }
+  }
+
+  #fast(read: FastRead, parameter: string): UserRecord | undefined | typeof USE_SLOW_PATH {
+    let row: unknown
+    try {
+      row = read(parameter)
+    } catch (err) {
+      throw toAuthError(err, this.#classify)
+    }
+    if (row === undefined || row === USE_SLOW_PATH) return row
+    return mapUserRow(row as UserRow)
+  }
+
+  async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
+    this.#assertOpen()
+    return this.#store.updateUser(id, patch)
+  }
+
+  async listUsers(query: ListUsersQuery): Promise<UserPage> {
+    this.#assertOpen()
+    return this.#store.listUsers(query)
+  }
+
+  async deleteUser(id: string): Promise<boolean> {
+    this.#assertOpen()
+    return this.#store.deleteUser(id)
+  }
+}

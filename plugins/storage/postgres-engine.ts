@@ -1,0 +1,103 @@
+/**
+ * The Postgres engine over a pg pool. Migrations run in one transaction
+ * holding an advisory lock, so concurrent init() calls in several processes
+ * take turns; Postgres DDL is transactional, so a failed migration leaves
+ * nothing behind.
+ */
+import { Kysely, PostgresDialect, sql } from 'kysely'
+import type { PgPoolLike } from './driver-types.js'
+import { errorCode, isUnavailableError } from './error-mapping.js'
+import type { AnyKysely, ErrorClass, StorageEngine, UserColumn } from './storage-engine.js'
+
+// Arbitrary but fixed: every AuthCore process on a database agrees on it.
+const MIGRATION_LOCK_KEY = 0x4175_7468_436f
+
+const COLUMN_TYPES: Record<UserColumn, string> = {
+  // "C" collation: byte order, so paging order is the same on every host.
+  id: 'text collate "C" not null primary key',
+  email: 'text', name: 'text', pass: 'text', role: 'text',
+  email_key: 'text collate "C"',
+  created_at: 'timestamptz not null default now()',
+  updated_at: 'timestamptz not null default now()',
+  token_version: 'integer not null default 0',
+  disabled: 'boolean not null default false',
+}
+
+// SQLSTATE classes and codes meaning "cannot answer now": connection
+// exceptions (08), operator intervention (57P0x), insufficient resources (53),
+// serialization/deadlock (40001, 40P01), statement timeout (57014).
+const UNAVAILABLE_STATES = ['08', '57P', '53', '40001', '40P01', '57014']
+
+/** Builds the Postgres engine around a pool factory (called on first query). */
+export function createPostgresEngine(pool: () => Promise<PgPoolLike>, ownsPool: boolean): StorageEngine {
+  return new PostgresEngine(pool, ownsPool)
+}
+
+class PostgresEngine implements StorageEngine {
+  readonly name = 'postgres'
+  readonly updateReturning = true
+  readonly db: AnyKysely
+
+  constructor(pool: () => Promise<PgPoolLike>, ownsPool: boolean) {
+    this.db = new Kysely({
+      dialect: new PostgresDialect({
+        pool: async () => {
+          const real = await pool()
+          // kysely ends the pool on destroy; a pool the caller passed in is theirs.
+          return ownsPool ? real : { connect: () => real.connect(), end: async () => {} }
+        },
+      }),
+    })
+  }
+
+  encodeTime(date: Date): unknown {
+    return date
+  }
+
+  encodeBool(value: boolean): unknown {
+    return value
+  }
+
+  withMigrationLock<T>(fn: (db: AnyKysely) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(trx)
+      return fn(trx)
+    })
+  }
+
+  async columnTypes(): Promise<Record<UserColumn, string>> {
+    return COLUMN_TYPES
+  }
+
+  async createTableSuffix(): Promise<string> {
+    return ''
+  }
+
+  async existingColumns(db: AnyKysely, table: string): Promise<Set<string>> {
+    const { rows } = await sql<{ name: string }>`select column_name as name from information_schema.columns
+      where table_schema = current_schema() and table_name = ${table}`.execute(db)
+    return new Set(rows.map((r) => r.name.toLowerCase()))
+  }
+
+  async addColumn(db: AnyKysely, table: string, column: string, type: string): Promise<void> {
+    await sql`alter table ${sql.table(table)} add column if not exists ${sql.ref(column)} ${sql.raw(type)}`.execute(db)
+  }
+
+  async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
+    await sql`create unique index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
+  }
+
+  classify(err: unknown): ErrorClass {
+    const code = errorCode(err) ?? ''
+    if (code === '23505') {
+      const constraint = (err as { constraint?: unknown }).constraint
+      return typeof constraint === 'string' && constraint.endsWith('_pkey') ? 'unique-id' : 'unique-email'
+    }
+    if (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_STATES.some((s) => code.startsWith(s))) return 'unavailable'
+    return isUnavailableError(err) ? 'unavailable' : 'other'
+  }
+
+  async destroy(): Promise<void> {
+    await this.db.destroy()
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Helpers shared by the conformance kit's test groups: a fresh plugin per
+ * subtest, user fixtures and coded-error assertions.
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { NewUser, StoragePlugin, UserRecord } from '../../lib/storage-types.js'
+import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
+
+/** A new unique scope: lower-case letters and digits, starting with a letter. */
+export function newScope(): string {
+  return 's' + randomBytes(6).toString('hex').slice(0, 11)
+}
+
+/** Runs `fn` with a fresh, initialised plugin; closes it and destroys the scope afterwards. */
+export async function withPlugin(
+  options: StorageConformanceOptions,
+  fn: (plugin: StoragePlugin, scope: string) => Promise<void>,
+): Promise<void> {
+  const scope = newScope()
+  const plugin = await options.create(scope)
+  try {
+    await plugin.init()
+    await fn(plugin, scope)
+  } finally {
+    await plugin.close()
+    await options.destroy?.(scope)
+  }
+}
+
+/** A valid new user; `tag` makes its email and key unique. */
+export function newUser(tag: string, overrides: Partial<NewUser> = {}): NewUser {
+  const email = `${tag}@example.com`
+  return {
+    id: randomUUID(), email, emailKey: email.toLowerCase(), name: `Name ${tag}`, role: 'user',
+    passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA',
+    ...overrides,
+  }
+}
+
+/** The comparable fields of a record (Dates as milliseconds). */
+export function plain(user: UserRecord | undefined): unknown {
+  if (user === undefined) return undefined
+  return { ...user, createdAt: user.createdAt.getTime(), updatedAt: user.updatedAt.getTime() }
+}
+
+/** Asserts every field of a stored record has the contract's type. */
+export function checkShape(t: ConformanceTest, user: UserRecord | undefined): void {
+  t.ok(user !== undefined, 'record present')
+  if (user === undefined) return
+  for (const key of ['id', 'email', 'emailKey', 'name', 'role'] as const) t.equal(typeof user[key], 'string', `${key} is a string`)
+  t.ok(user.passwordHash === null || typeof user.passwordHash === 'string', 'passwordHash is a string or null')
+  t.equal(typeof user.tokenVersion, 'number', 'tokenVersion is a number')
+  t.equal(typeof user.disabled, 'boolean', 'disabled is a boolean')
+  t.ok(user.createdAt instanceof Date && !Number.isNaN(user.createdAt.getTime()), 'createdAt is a valid Date')
+  t.ok(user.updatedAt instanceof Date && !Number.isNaN(user.updatedAt.getTime()), 'updatedAt is a valid Date')
+}
+
+/** True when `err` is an AuthError with `code` (checked by shape, so two copies of the package agree). */
+export function hasCode(err: unknown, code: string): boolean {
+  return err instanceof Error && err.name === 'AuthError' && (err as { code?: unknown }).code === code
+}
+
+/** Awaits `promise`, asserting it rejects with an AuthError of `code`; returns the error. */
+export async function rejectsWith(t: ConformanceTest, promise: Promise<unknown>, code: string, message: string): Promise<unknown> {
+  try {
+    await promise
+  } catch (err) {
+    t.ok(hasCode(err, code), `${message}: rejects with ${code} (got ${describe(err)})`)
+    return err
+  }
+  t.fail(`${message}: resolved, expected ${code}`)
+  return undefined
+}
+
+/** Awaits `promise`, asserting it rejects with a TypeError. */
+export async function rejectsTypeError(t: ConformanceTest, promise: () => Promise<unknown>, message: string): Promise<void> {
+  try {
+    await promise()
+  } catch (err) {
+    t.ok(err instanceof TypeError, `${message}: TypeError (got ${describe(err)})`)
+    return
+  }
+  t.fail(`${message}: resolved, expected a TypeError`)
+}
+
+/** Short description of an error for assertion messages. */
+export function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}${(err as { code?: unknown }).code ? ` ${String((err as { code?: unknown }).code)}` : ''}: ${err.message}`
+  return String(err)
+}

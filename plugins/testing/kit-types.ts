@@ -1,0 +1,44 @@
+/**
+ * Types of the storage conformance kit. The kit takes the test object from
+ * its caller and declares only the slice of tap's `Test` it uses, so it has
+ * no runtime or type dependency on tap.
+ */
+import type { StoragePlugin } from '../../lib/storage-types.js'
+
+/** The members of a tap `Test` the kit uses (a tap `t` satisfies it). */
+export interface ConformanceTest {
+  test(name: string, fn: (t: ConformanceTest) => unknown): unknown
+  ok(value: unknown, message: string): unknown
+  equal(found: unknown, wanted: unknown, message: string): unknown
+  same(found: unknown, wanted: unknown, message: string): unknown
+  fail(message: string): unknown
+  comment(...message: unknown[]): unknown
+}
+
+/** What a storage plugin's author passes to {@link runStorageConformance}. */
+export interface StorageConformanceOptions {
+  /** Shown in the test names, for example `'sqlite (file)'`. */
+  name: string
+  /**
+   * Makes a fresh, not yet initialised plugin. `scope` is a unique lower-case
+   * identifier (letters and digits, at most 12 characters) per subtest: use it
+   * to isolate storage, for example as a table-name prefix or file name.
+   * Two calls with the same scope must reach the same data (unless
+   * `sharedScope` is false).
+   */
+  create(scope: string): StoragePlugin | Promise<StoragePlugin>
+  /** Removes what a scope left behind (drop its tables, delete its file), after the plugin is closed. */
+  destroy?(scope: string): unknown
+  /**
+   * Makes the database go away under an initialised plugin (end its pool,
+   * kill its connections, close its handle). When given, the kit checks that
+   * every operation then rejects with `ERR_AUTH_STORAGE_UNAVAILABLE` carrying
+   * the driver error as `cause`.
+   */
+  breakConnection?(plugin: StoragePlugin, scope: string): unknown
+  /**
+   * Set false when two plugins created with the same scope cannot share data
+   * (an in-memory store); the cross-instance tests are then skipped. Default true.
+   */
+  sharedScope?: boolean
+}
