@@ -97,9 +97,18 @@ export interface UserStore {
  * A storage plugin. `init()` runs migrations and must be safe to call twice
  * and from two processes at once; `close()` releases every connection it opened.
  */
+/** What a transaction's callback works with: the user operations and, where offered, the session ones, all bound to the transaction. */
+export interface TransactionStore extends UserStore {
+  readonly sessions?: SessionStore
+}
+
 export interface StoragePlugin extends UserStore {
   /** A short name for messages, for example `'sqlite'`. */
   readonly name: string
+  /** Refresh-session operations (required once sessions are used: `ready()` checks). */
+  readonly sessions?: SessionStore
+  /** Windowed counters in the database's own tables, for rate limits and lockout shared by several instances. */
+  readonly rateLimits?: RateLimitStore
   /** Creates or upgrades the tables. Idempotent and safe under concurrency. */
   init(): Promise<void>
   /** Releases every resource the plugin opened (not a pool the user passed in). */
@@ -112,8 +121,11 @@ export interface StoragePlugin extends UserStore {
    * (one writer connection) a call on the plugin itself may wait for this
    * very transaction to end, which it never would.
    */
-  transaction<T>(fn: (tx: UserStore) => Promise<T>): Promise<T>
+  transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T>
 }
+
+import type { RateLimitStore } from './rate-limit-types.js'
+import type { SessionStore } from './session-types.js'
 
 /** Names of the operations the core requires of every storage plugin. */
 export const REQUIRED_STORAGE_OPERATIONS = [
