@@ -9,6 +9,9 @@
  * `ERR_AUTH_STORAGE_UNAVAILABLE` with the driver error as `cause`.
  */
 
+import type { RateLimitStore } from './rate-limit-types.js'
+import type { SessionStore } from './session-types.js'
+
 /** A user as stored. The core never returns this shape to a caller as-is. */
 export interface UserRecord {
   /** Random UUID for users AuthCore creates; any string for adopted rows. */
@@ -123,9 +126,6 @@ export interface StoragePlugin extends UserStore {
    */
   transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T>
 }
-
-import type { RateLimitStore } from './rate-limit-types.js'
-import type { SessionStore } from './session-types.js'
 
 /** Names of the operations the core requires of every storage plugin. */
 export const REQUIRED_STORAGE_OPERATIONS = [
