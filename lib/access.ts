@@ -24,6 +24,8 @@ export interface AccessRules {
   canList?(caller: Caller): boolean | Promise<boolean>
   /** May `caller` give `target` the role `role`? Default: an admin. */
   canSetRole?(caller: Caller, target: PublicUser, role: string): boolean | Promise<boolean>
+  /** May `caller` disable or enable `target`? Default: an admin, and never themselves. */
+  canDisable?(caller: Caller, target: PublicUser): boolean | Promise<boolean>
 }
 
 const selfOrAdmin = (caller: Caller, target: PublicUser) => caller.isAdmin || caller.id === target.id
@@ -34,6 +36,7 @@ export const DEFAULT_RULES: Required<AccessRules> = Object.freeze({
   canEdit: selfOrAdmin,
   canList: (caller: Caller) => caller.isAdmin,
   canSetRole: (caller: Caller) => caller.isAdmin,
+  canDisable: (caller: Caller, target: PublicUser) => caller.isAdmin && caller.id !== target.id,
 })
 
 /** Asks a rule; anything but `true` (including a throw) is a no. */

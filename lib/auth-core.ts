@@ -18,7 +18,12 @@ import type { CoreContext, AsCaller } from './operations/context.js'
 import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
 import { editProfile } from './operations/edit-profile.js'
 import { profile, profiles } from './operations/profiles.js'
-import { setRole } from './operations/set-role.js'
+import { setDisabled, setRole } from './operations/admin.js'
+import {
+  listSessions, purgeExpiredSessions, refresh, revokeSessions, signOut, type SessionInfo, type TokenPair,
+} from './operations/sessions.js'
+import { TokenVersionCache } from './tokens/version-cache.js'
+import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 import { signAccessToken } from './tokens/issuer.js'
 import type { CredentialsMethod } from './plugin-types.js'
 import type { ProfilesQuery } from './input.js'
@@ -29,7 +34,11 @@ export const DEFAULT_SQLITE_FILE = 'authcore.db'
 
 /** Checks a storage plugin has every operation the core calls; names what is missing. */
 function checkStorage(storage: StoragePlugin): void {
-  const missing = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
+  const missing: string[] = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
+  if (storage.sessions !== undefined) {
+    const sessions = storage.sessions as unknown as Record<string, unknown>
+    missing.push(...REQUIRED_SESSION_OPERATIONS.filter((op) => typeof sessions[op] !== 'function').map((op) => `sessions.${op}`))
+  }
   if (missing.length > 0) {
     throw new AuthError(
       'ERR_AUTH_STORAGE_INCOMPLETE',
@@ -55,6 +64,7 @@ export class AuthCore {
   readonly #ring: Promise<KeyRing>
   readonly #verifier: TokenVerifier
   readonly #router: (request: Request, context?: RequestContext) => Promise<Response>
+  readonly #versions: TokenVersionCache
   #keys: KeyRing | undefined
   #storage: StoragePlugin | undefined
   #context: CoreContext | undefined
@@ -72,6 +82,7 @@ export class AuthCore {
     const { jwksUrl, jwks, now } = this.#options
     const remote = jwksUrl && new RemoteKeySet(jwksUrl, { ...jwks, now, onChange: () => this.#verifier.cache.clear() })
     this.#verifier = new TokenVerifier(this.#options, this.#ring, remote || undefined)
+    this.#versions = new TokenVersionCache(this.#options.strictVerifyCacheTtl)
     const { basePath, maxBodySize, keys: configured } = this.#options
     this.#router = createRouter(this, {
       basePath,
@@ -79,6 +90,15 @@ export class AuthCore {
       publishJwks: configured.some((k) => k.publicKey !== undefined),
       onInternalError: (error) => this.#events.report('http', error),
     })
+  }
+
+  /**
+   * The path prefix {@link AuthCore.handle} serves (the `basePath` option,
+   * `/auth` by default). Framework adapters read it to pass other paths on
+   * to the app instead of answering them.
+   */
+  get basePath(): string {
+    return this.#options.basePath
   }
 
   /**
@@ -126,7 +146,11 @@ export class AuthCore {
       rules: options.rules,
       method,
       methodContext,
-      issueToken: (user) => signAccessToken(options, ring, user),
+      issueToken: (user, sessionId) => signAccessToken(options, ring, user, sessionId),
+      forgetUser: (userId) => {
+        this.#verifier.cache.deleteWhere((claims) => claims.sub === userId)
+        this.#versions.delete(userId)
+      },
     } satisfies CoreContext)
   }
 
@@ -154,15 +178,35 @@ export class AuthCore {
    * access-token type, `iss`/`aud` are checked when configured, and tokens
    * over `maxTokenSize` are refused before decoding. A token seen before is
    * answered from a bounded cache until its `exp`.
+   *
+   * With `strict` (or the `strictVerify` option), the token's version is also
+   * checked against the user's current one (through a short-lived cache), so
+   * a password or role change, a disable or `revokeSessions` ends it at once:
+   * `ERR_AUTH_TOKEN_REVOKED`.
    */
-  verify(token: string): Promise<AccessClaims> {
-    if (this.#closed) return Promise.reject(new AuthError('ERR_AUTH_CLOSED'))
-    return this.#verifier.verify(token)
+  async verify(token: string, options: { strict?: boolean } = {}): Promise<AccessClaims> {
+    if (this.#closed) throw new AuthError('ERR_AUTH_CLOSED')
+    const claims = await this.#verifier.verify(token)
+    if (options.strict ?? this.#options.strictVerify) await this.#checkVersion(claims)
+    return claims
+  }
+
+  /** Strict mode: the token's version must be the user's current one, and the user must exist and be enabled. */
+  async #checkVersion(claims: AccessClaims): Promise<void> {
+    const { storage } = await this.#ctx()
+    const now = this.#options.now()
+    let version = this.#versions.get(claims.sub, now)
+    if (version === 'miss') {
+      const user = await storage.findUserById(claims.sub)
+      version = user && !user.disabled ? user.tokenVersion : undefined
+      this.#versions.set(claims.sub, version, now)
+    }
+    if (version === undefined || (claims.ver ?? 0) !== version) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
   }
 
   /** Verifies the token in an `Authorization: Bearer <jwt>` header value. */
-  async authenticate(authorization: string | null | undefined): Promise<AccessClaims> {
-    return this.verify(bearerToken(authorization, this.#options.maxTokenSize))
+  async authenticate(authorization: string | null | undefined, options: { strict?: boolean } = {}): Promise<AccessClaims> {
+    return this.verify(bearerToken(authorization, this.#options.maxTokenSize), options)
   }
 
   /**
@@ -223,6 +267,41 @@ export class AuthCore {
   /** Changes a user's role (admins by default); effective at once. */
   async setRole(id: string, role: string, options: AsCaller): Promise<PublicUser> {
     return setRole(await this.#ctx(), id, role, options)
+  }
+
+  /**
+   * Rotates a refresh token: returns a new access token and a new refresh
+   * token. The presented one is consumed atomically; presenting it again
+   * after `refreshGraceWindow` ends its whole family
+   * (`ERR_AUTH_SESSION_REUSED`, event `session:reuse-detected`).
+   */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    return refresh(await this.#ctx(), refreshToken)
+  }
+
+  /** Ends the session a refresh token belongs to. */
+  async signOut(refreshToken: string): Promise<void> {
+    return signOut(await this.#ctx(), refreshToken)
+  }
+
+  /** Ends every session and token of a user (the user themselves, or an admin). */
+  async revokeSessions(userId: string, options: AsCaller): Promise<void> {
+    return revokeSessions(await this.#ctx(), userId, options)
+  }
+
+  /** A user's live sessions, without secrets (the user themselves, or an admin). */
+  async sessions(userId: string, options: AsCaller): Promise<SessionInfo[]> {
+    return listSessions(await this.#ctx(), userId, options)
+  }
+
+  /** Maintenance: deletes expired sessions and returns how many. Call it from a timer or a cron job. */
+  async purgeExpiredSessions(): Promise<number> {
+    return purgeExpiredSessions(await this.#ctx())
+  }
+
+  /** Disables or re-enables a user (admins, not on themselves, by default); disabling ends their sessions and tokens. */
+  async setDisabled(id: string, disabled: boolean, options: AsCaller): Promise<PublicUser> {
+    return setDisabled(await this.#ctx(), id, disabled, options)
   }
 
   /** Adds an event listener. Listeners observe; a failing one never breaks an operation. */

@@ -35,6 +35,16 @@ export interface AuthEvents {
   'user:updated': { user: PublicUser; changed: readonly ('email' | 'name' | 'pass')[]; by: string }
   /** A user's role changed. `by` is the id of the admin who changed it. */
   'user:role-changed': { user: PublicUser; from: string; to: string; by: string }
+  /** A user was disabled or enabled again. */
+  'user:disabled-changed': { user: PublicUser; disabled: boolean; by: string }
+  /** Every session and token of a user was ended by `revokeSessions`. */
+  'user:sessions-revoked': { userId: string; by: string }
+  /** A refresh token was rotated. */
+  'session:refreshed': { userId: string; familyId: string }
+  /** A session family ended by sign-out. */
+  'session:ended': { userId: string; familyId: string; reason: 'sign-out' }
+  /** An already-rotated refresh token came back outside the grace window: the whole family was revoked. */
+  'session:reuse-detected': { userId: string; familyId: string }
 }
 
 /** Why a sign-in failed, for the `user:sign-in-failed` event only. */

@@ -36,6 +36,7 @@ const schemas = {
   editProfile: { ...object({ email, name, pass, currentPass: pass }), minProperties: 1 },
   profiles: object({ limit: { type: 'integer', minimum: 1, maximum: 100 }, cursor: { type: 'string', minLength: 1, maxLength: 512 } }),
   setRole: object({ role }, ['role']),
+  refreshToken: object({ refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, ['refreshToken']),
   userId: { type: 'string', minLength: 1, maxLength: 128, pattern: noControl },
 } as const
 
@@ -45,6 +46,7 @@ type Inputs = {
   editProfile: EditProfileInput
   profiles: ProfilesQuery
   setRole: { role: string }
+  refreshToken: { refreshToken: string }
   userId: string
 }
 

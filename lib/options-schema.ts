@@ -80,6 +80,11 @@ export const optionsSchema = {
     audience: stringOrList,
     accessTokenTtl: duration,
     clockTolerance: duration,
+    refreshTokenTtl: duration,
+    sessionIdleTimeout: duration,
+    refreshGraceWindow: duration,
+    strictVerify: { type: 'boolean' },
+    strictVerifyCacheTtl: duration,
     maxTokenSize: { type: 'integer', minimum: 256, maximum: 65536 },
     verifyCacheSize: { type: 'integer', minimum: 0, maximum: 1_000_000 },
     storage: { type: 'object', description: 'a storage plugin object' },
@@ -92,7 +97,7 @@ export const optionsSchema = {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        ['canRead', 'canEdit', 'canList', 'canSetRole'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
+        ['canRead', 'canEdit', 'canList', 'canSetRole', 'canDisable'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
       ),
     },
     passwordPolicy: {

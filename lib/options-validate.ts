@@ -19,6 +19,11 @@ export interface ResolvedOptions {
   readonly audience: readonly string[] | undefined
   readonly accessTokenTtl: number
   readonly clockTolerance: number
+  readonly refreshTokenTtl: number
+  readonly sessionIdleTimeout: number
+  readonly refreshGraceWindow: number
+  readonly strictVerify: boolean
+  readonly strictVerifyCacheTtl: number
   readonly maxTokenSize: number
   readonly verifyCacheSize: number
   readonly storage: StoragePlugin | undefined
@@ -108,6 +113,14 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     bad(field) || options[field] === undefined ? fallback : toSeconds(options[field] as number | string)
   const accessTokenTtl = seconds('accessTokenTtl', 15 * 60)
   const clockTolerance = seconds('clockTolerance', 5)
+  const refreshTokenTtl = seconds('refreshTokenTtl', 30 * 86400)
+  const sessionIdleTimeout = seconds('sessionIdleTimeout', 7 * 86400)
+  const refreshGraceWindow = seconds('refreshGraceWindow', 5)
+  const strictVerifyCacheTtl = seconds('strictVerifyCacheTtl', 5)
+  if (refreshTokenTtl < 60) problems.push('refreshTokenTtl must be at least 1 minute')
+  if (sessionIdleTimeout < 60) problems.push('sessionIdleTimeout must be at least 1 minute')
+  if (refreshGraceWindow > 60) problems.push('refreshGraceWindow must be at most 1 minute')
+  if (strictVerifyCacheTtl > 300) problems.push('strictVerifyCacheTtl must be at most 5 minutes')
   if (accessTokenTtl < 1 || accessTokenTtl > 86400) problems.push('accessTokenTtl must be between 1 second and 1 day')
   if (clockTolerance > 300) problems.push('clockTolerance must be at most 5 minutes')
   const adminRoles = new Set(options.adminRoles ?? ['admin'])
@@ -148,6 +161,11 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     audience: list(options.audience),
     accessTokenTtl,
     clockTolerance,
+    refreshTokenTtl,
+    sessionIdleTimeout,
+    refreshGraceWindow,
+    strictVerify: options.strictVerify ?? false,
+    strictVerifyCacheTtl,
     maxTokenSize: options.maxTokenSize ?? 8192,
     verifyCacheSize: options.verifyCacheSize ?? 10_000,
     storage: options.storage,

@@ -66,6 +66,25 @@ export interface AuthCoreOptions {
   audience?: string | string[]
   /** Lifetime of access tokens. Default 15 minutes. */
   accessTokenTtl?: Duration
+  /** Absolute lifetime of a refresh session (its whole rotation family). Default 30 days. */
+  refreshTokenTtl?: Duration
+  /** A refresh session unused for this long ends. Default 7 days. */
+  sessionIdleTimeout?: Duration
+  /**
+   * How long after a refresh token was rotated a retry with it still gets the
+   * same successor (for a client that lost the response) instead of being
+   * treated as reuse. Default 5 seconds; at most 1 minute.
+   */
+  refreshGraceWindow?: Duration
+  /**
+   * When true, every `verify()` also checks the user's token version, so a
+   * password change, role change, disable or `revokeSessions` ends tokens at
+   * once. Default false (stateless, bounded by `accessTokenTtl`); can be set
+   * per call. See docs/sessions.md.
+   */
+  strictVerify?: boolean
+  /** How long strict verification trusts a user's token version read from storage. Default 5 seconds. */
+  strictVerifyCacheTtl?: Duration
   /** Leeway for `exp`, `nbf` and `iat` between machines' clocks. Default 5 seconds, at most 5 minutes. */
   clockTolerance?: Duration
   /** Tokens longer than this many characters are refused before decoding. Default 8192. */

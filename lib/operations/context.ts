@@ -20,8 +20,10 @@ export interface CoreContext {
   /** The credentials method sign-up and sign-in go through. */
   readonly method: CredentialsMethod
   readonly methodContext: MethodContext
-  /** Signs an access token for a stored user. */
-  issueToken(user: UserRecord): Promise<string>
+  /** Signs an access token for a stored user, naming its refresh session family when there is one. */
+  issueToken(user: UserRecord, sessionId?: string): Promise<string>
+  /** Drops what this instance caches about a user (verified tokens, token version) after a change. */
+  forgetUser(userId: string): void
 }
 
 /** Options every access-checked operation takes: who is asking. */
@@ -32,8 +34,9 @@ export interface AsCaller {
 
 /**
  * The caller as stored now: their current role (a role change takes effect at
- * once, whatever the token says). A caller whose user is gone or disabled is
- * refused with `ERR_AUTH_TOKEN_REVOKED`.
+ * once, whatever the token says). A caller whose user is gone or disabled, or
+ * whose token predates their latest token version (password or role change,
+ * revoked sessions), is refused with `ERR_AUTH_TOKEN_REVOKED`.
  */
 export async function loadCaller(ctx: CoreContext, options: AsCaller | undefined): Promise<Caller & { record: UserRecord }> {
   const claims = options?.as
@@ -41,6 +44,6 @@ export async function loadCaller(ctx: CoreContext, options: AsCaller | undefined
     throw new TypeError("this operation needs { as: claims } with the caller's verified claims")
   }
   const record = await ctx.storage.findUserById(claims.sub)
-  if (!record || record.disabled) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
+  if (!record || record.disabled || (claims.ver ?? 0) !== record.tokenVersion) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
   return Object.freeze({ id: record.id, role: record.role, isAdmin: ctx.options.adminRoles.has(record.role), record })
 }

@@ -5,6 +5,8 @@ import { normalizeName } from '../users/name.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import type { CoreContext } from './context.js'
 import { randomUUID } from 'node:crypto'
+import type { UserRecord } from '../storage-types.js'
+import { startSession } from './sessions.js'
 
 /** What sign-up and sign-in answer. */
 export interface SignedIn {
@@ -12,6 +14,15 @@ export interface SignedIn {
   user: PublicUser
   /** A fresh access token. */
   token: string
+  /** An opaque refresh token for `auth.refresh()`; absent when the storage plugin has no sessions. */
+  refreshToken?: string
+}
+
+/** An access token and, with session storage, a new refresh session. */
+async function tokensFor(ctx: CoreContext, record: UserRecord): Promise<{ token: string; refreshToken?: string }> {
+  const session = await startSession(ctx, record)
+  const token = await ctx.issueToken(record, session?.familyId)
+  return session ? { token, refreshToken: session.refreshToken } : { token }
 }
 
 /** Creates a user through the credentials method and signs them in. */
@@ -19,9 +30,9 @@ export async function signUp(ctx: CoreContext, input: unknown): Promise<SignedIn
   const parsed = parseInput('signUp', input)
   const record = await ctx.method.signUp(parsed, ctx.methodContext)
   const user = toPublicUser(record)
-  const token = await ctx.issueToken(record)
+  const tokens = await tokensFor(ctx, record)
   ctx.events.emit('user:created', { user, via: 'sign-up' })
-  return { user, token }
+  return { user, ...tokens }
 }
 
 /**
@@ -38,9 +49,9 @@ export async function signIn(ctx: CoreContext, input: unknown): Promise<SignedIn
     throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
   }
   const user = toPublicUser(outcome.user)
-  const token = await ctx.issueToken(outcome.user)
+  const tokens = await tokensFor(ctx, outcome.user)
   ctx.events.emit('user:signed-in', { user, method: ctx.method.name })
-  return { user, token }
+  return { user, ...tokens }
 }
 
 /**

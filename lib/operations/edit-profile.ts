@@ -7,11 +7,13 @@ import { normalizeName } from '../users/name.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
+import { invalidateUser } from './sessions.js'
 
 /**
  * Changes a user's email, name or password. Changing your own email or
  * password needs `currentPass` (an admin editing someone else does not). A
- * password or email change advances the token version. Answers the user and
+ * password or email change advances the token version and ends the user's
+ * other sessions. Answers the user and
  * a fresh token for the caller (for themselves when they edited themselves).
  */
 export async function editProfile(
@@ -56,8 +58,10 @@ export async function editProfile(
   const updated = await ctx.storage.updateUser(target.record.id, patch)
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
 
+  // The caller's own session survives their own change; every other one ends.
+  if (patch.bumpTokenVersion) await invalidateUser(ctx, updated.id, self ? options.as.sid : undefined)
   const user = toPublicUser(updated)
-  const token = await ctx.issueToken(self ? updated : caller.record)
+  const token = await ctx.issueToken(self ? updated : caller.record, options.as.sid)
   const changed = (['email', 'name', 'pass'] as const).filter((field) => changes[field] !== undefined)
   ctx.events.emit('user:updated', { user, changed, by: caller.id })
   return { user, token }

@@ -16,6 +16,10 @@ export interface AccessClaims {
   readonly iat?: number
   /** Expiry, seconds since the epoch; always present. */
   readonly exp: number
+  /** The user's token version when issued; a token without one counts as version 0. */
+  readonly ver?: number
+  /** The refresh session family this token came from, if any. */
+  readonly sid?: string
   /** Token id. */
   readonly jti?: string
   readonly iss?: string

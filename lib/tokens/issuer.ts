@@ -10,18 +10,27 @@ export interface TokenSubject {
   id: string
   email: string
   role: string
+  /** The user's token version when the token is issued (`ver`); strict checks compare it with the stored one. */
+  tokenVersion: number
 }
 
 /**
  * Signs an access token for `subject` with the signing key: `sub` and `id`
- * (the same user id), `email`, `role`, `iat`, `exp`, a random `jti`, and
- * `iss`/`aud` when configured, under a `typ: at+jwt` header.
+ * (the same user id), `email`, `role`, `ver` (token version), `sid` (the
+ * refresh session family, when there is one), `iat`, `exp`, a random `jti`,
+ * and `iss`/`aud` when configured, under a `typ: at+jwt` header.
  */
-export async function signAccessToken(options: ResolvedOptions, ring: KeyRing, subject: TokenSubject): Promise<string> {
+export async function signAccessToken(
+  options: ResolvedOptions,
+  ring: KeyRing,
+  subject: TokenSubject,
+  sessionId?: string,
+): Promise<string> {
   const key = ring.signing
   if (!key) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
   const now = Math.floor(options.now() / 1000)
-  const jwt = new SignJWT({ id: subject.id, email: subject.email, role: subject.role })
+  const claims = { id: subject.id, email: subject.email, role: subject.role, ver: subject.tokenVersion }
+  const jwt = new SignJWT(sessionId === undefined ? claims : { ...claims, sid: sessionId })
     .setProtectedHeader({ alg: key.alg, typ: ACCESS_TOKEN_TYPE, ...(key.kid !== undefined && { kid: key.kid }) })
     .setSubject(subject.id)
     .setIssuedAt(now)

@@ -52,7 +52,10 @@ function toClaims(payload: JWTPayload): AccessClaims {
   const sub = payload.sub ?? payload.id
   const id = payload.id ?? payload.sub
   if (typeof sub !== 'string' || sub === '' || sub !== id) fail('ERR_AUTH_TOKEN_CLAIM_INVALID', "Token claim 'sub' is missing or invalid")
-  for (const claim of ['email', 'role'] as const) {
+  if (payload.ver !== undefined && !(Number.isSafeInteger(payload.ver) && (payload.ver as number) >= 0)) {
+    fail('ERR_AUTH_TOKEN_CLAIM_INVALID', "Token claim 'ver' is missing or invalid")
+  }
+  for (const claim of ['email', 'role', 'sid'] as const) {
     if (payload[claim] !== undefined && typeof payload[claim] !== 'string') {
       fail('ERR_AUTH_TOKEN_CLAIM_INVALID', `Token claim '${claim}' is missing or invalid`)
     }

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto'
+import { allowed } from '../access.js'
+import { AuthError } from '../errors.js'
+import type { NewSession, SessionRecord, SessionStore } from '../session-types.js'
+import type { UserRecord } from '../storage-types.js'
+import {
+  formatRefreshToken, hashSecret, newRefreshToken, parseRefreshToken, secretMatches, successorToken,
+  type RefreshTokenParts,
+} from '../sessions/refresh-token.js'
+import { loadCaller, type AsCaller, type CoreContext } from './context.js'
+import { readableTarget } from './profiles.js'
+
+/** A fresh token pair from `refresh`. */
+export interface TokenPair {
+  token: string
+  refreshToken: string
+}
+
+/** A session as `auth.sessions()` lists it: no secret, no hash. */
+export interface SessionInfo {
+  readonly id: string
+  readonly familyId: string
+  readonly createdAt: string
+  readonly expiresAt: string
+  readonly idleExpiresAt: string
+}
+
+function store(ctx: CoreContext): SessionStore {
+  if (!ctx.storage.sessions) {
+    throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `Storage plugin '${ctx.storage.name}' has no session operations`)
+  }
+  return ctx.storage.sessions
+}
+
+const live = (s: SessionRecord, now: number) =>
+  s.consumedAt === null && s.revokedAt === null && now < s.expiresAt.getTime() && now < s.idleExpiresAt.getTime()
+
+/** Starts a rotation family for `user` and returns its refresh token, or undefined without session storage. */
+export async function startSession(ctx: CoreContext, user: UserRecord): Promise<{ refreshToken: string; familyId: string } | undefined> {
+  if (!ctx.storage.sessions) return undefined
+  const now = ctx.options.now()
+  const parts = newRefreshToken()
+  await ctx.storage.sessions.createSession({
+    id: parts.sessionId,
+    familyId: parts.sessionId,
+    userId: user.id,
+    secretHash: hashSecret(parts.secret),
+    createdAt: new Date(now),
+    expiresAt: new Date(now + ctx.options.refreshTokenTtl * 1000),
+    idleExpiresAt: new Date(now + Math.min(ctx.options.sessionIdleTimeout, ctx.options.refreshTokenTtl) * 1000),
+  })
+  return { refreshToken: formatRefreshToken(parts), familyId: parts.sessionId }
+}
+
+/** Finds the session a refresh token names, checking its secret in constant time. */
+async function presented(ctx: CoreContext, token: unknown): Promise<{ parts: RefreshTokenParts; session: SessionRecord }> {
+  const parts = parseRefreshToken(token)
+  const session = await store(ctx).findSession(parts.sessionId)
+  if (!session || !secretMatches(parts.secret, session.secretHash)) throw new AuthError('ERR_AUTH_REFRESH_INVALID')
+  return { parts, session }
+}
+
+/** The user behind a session, or the end of the family if they are gone or disabled. */
+async function sessionUser(ctx: CoreContext, session: SessionRecord, now: number): Promise<UserRecord> {
+  const user = await ctx.storage.findUserById(session.userId)
+  if (user && !user.disabled) return user
+  await store(ctx).revokeFamily(session.familyId, new Date(now))
+  throw new AuthError('ERR_AUTH_SESSION_REVOKED')
+}
+
+/**
+ * A token that was already rotated. Inside the grace window, while its
+ * successor is still the family's live session, the client gets that same
+ * successor again (it lost the first answer). Otherwise it is reuse: a stolen
+ * token or a stolen successor, so the whole family ends.
+ */
+async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session: SessionRecord, now: number): Promise<TokenPair> {
+  const sessions = store(ctx)
+  if (session.consumedAt && session.successorId && now - session.consumedAt.getTime() <= ctx.options.refreshGraceWindow * 1000) {
+    const successor = await sessions.findSession(session.successorId)
+    const again = successorToken(parts, session.successorId)
+    if (successor && live(successor, now) && secretMatches(again.secret, successor.secretHash)) {
+      const user = await sessionUser(ctx, successor, now)
+      return { token: await ctx.issueToken(user, successor.familyId), refreshToken: formatRefreshToken(again) }
+    }
+  }
+  await sessions.revokeFamily(session.familyId, new Date(now))
+  ctx.events.emit('session:reuse-detected', { userId: session.userId, familyId: session.familyId })
+  throw new AuthError('ERR_AUTH_SESSION_REUSED')
+}
+
+/**
+ * Rotates a refresh token: the presented session is consumed atomically and
+ * a successor issued, with a new access token.
+ */
+export async function refresh(ctx: CoreContext, token: unknown): Promise<TokenPair> {
+  const { parts, session } = await presented(ctx, token)
+  const now = ctx.options.now()
+  if (session.revokedAt) throw new AuthError('ERR_AUTH_SESSION_REVOKED')
+  if (now >= session.expiresAt.getTime() || now >= session.idleExpiresAt.getTime()) throw new AuthError('ERR_AUTH_SESSION_EXPIRED')
+  if (session.consumedAt) return consumedAgain(ctx, parts, session, now)
+
+  const user = await sessionUser(ctx, session, now)
+  const next = successorToken(parts, randomUUID())
+  const successor: NewSession = {
+    id: next.sessionId,
+    familyId: session.familyId,
+    userId: session.userId,
+    secretHash: hashSecret(next.secret),
+    createdAt: new Date(now),
+    expiresAt: session.expiresAt,
+    idleExpiresAt: new Date(Math.min(now + ctx.options.sessionIdleTimeout * 1000, session.expiresAt.getTime())),
+  }
+  const result = await store(ctx).rotateSession(session.id, successor, new Date(now))
+  if (!result.rotated) {
+    // A concurrent refresh won the race (or a revocation landed first).
+    if (!result.current || result.current.revokedAt) throw new AuthError('ERR_AUTH_SESSION_REVOKED')
+    return consumedAgain(ctx, parts, result.current, now)
+  }
+  ctx.events.emit('session:refreshed', { userId: user.id, familyId: session.familyId })
+  return { token: await ctx.issueToken(user, session.familyId), refreshToken: formatRefreshToken(next) }
+}
+
+/** Ends the session a refresh token belongs to (its whole family). Ending an ended one is not an error. */
+export async function signOut(ctx: CoreContext, token: unknown): Promise<void> {
+  const { session } = await presented(ctx, token)
+  const ended = await store(ctx).revokeFamily(session.familyId, new Date(ctx.options.now()))
+  if (ended > 0) ctx.events.emit('session:ended', { userId: session.userId, familyId: session.familyId, reason: 'sign-out' })
+}
+
+/**
+ * Advances a user's token version and ends every refresh family of theirs
+ * except `keepFamily`: what a password change, a role change, disabling and
+ * `revokeSessions` share. Drops this instance's cached tokens for the user.
+ */
+export async function invalidateUser(ctx: CoreContext, userId: string, keepFamily?: string): Promise<void> {
+  const now = new Date(ctx.options.now())
+  if (ctx.storage.sessions) {
+    if (keepFamily === undefined) {
+      await ctx.storage.sessions.revokeUserSessions(userId, now)
+    } else {
+      const others = (await ctx.storage.sessions.listUserSessions(userId, now)).filter((s) => s.familyId !== keepFamily)
+      for (const familyId of new Set(others.map((s) => s.familyId))) await ctx.storage.sessions.revokeFamily(familyId, now)
+    }
+  }
+  ctx.forgetUser(userId)
+}
+
+/** Ends all of a user's sessions and tokens (the user themselves, or whoever may edit them). */
+export async function revokeSessions(ctx: CoreContext, userId: unknown, options: AsCaller): Promise<void> {
+  const caller = await loadCaller(ctx, options)
+  const target = await readableTarget(ctx, caller, userId)
+  if (!(await allowed(ctx.rules.canEdit, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
+  store(ctx)
+  const updated = await ctx.storage.updateUser(target.record.id, { bumpTokenVersion: true })
+  if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
+  await invalidateUser(ctx, target.record.id)
+  ctx.events.emit('user:sessions-revoked', { userId: target.record.id, by: caller.id })
+}
+
+/** A user's live sessions, without secrets (the user themselves, or whoever may read them). */
+export async function listSessions(ctx: CoreContext, userId: unknown, options: AsCaller): Promise<SessionInfo[]> {
+  const caller = await loadCaller(ctx, options)
+  const target = await readableTarget(ctx, caller, userId)
+  const rows = await store(ctx).listUserSessions(target.record.id, new Date(ctx.options.now()))
+  return rows.map((s) =>
+    Object.freeze({
+      id: s.id,
+      familyId: s.familyId,
+      createdAt: s.createdAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      idleExpiresAt: s.idleExpiresAt.toISOString(),
+    }),
+  )
+}
+
+/** Maintenance: deletes expired sessions; returns how many. Run it from a timer or a cron job. */
+export async function purgeExpiredSessions(ctx: CoreContext): Promise<number> {
+  return store(ctx).deleteExpiredSessions(new Date(ctx.options.now()))
+}
