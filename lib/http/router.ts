@@ -2,13 +2,14 @@ import { AuthError } from '../errors.js'
 import type { AccessClaims } from '../tokens/claims.js'
 import type { RequestContext } from '../plugin-types.js'
 import { readJsonBody } from './body.js'
+import { parseInput } from '../input.js'
 import { errorResponse, json } from './respond.js'
 import type { AuthCore } from '../auth-core.js'
 
 /** The slice of AuthCore the router drives: only its public operations. */
 export type RoutedAuth = Pick<
   AuthCore,
-  'signUp' | 'signIn' | 'authenticate' | 'profile' | 'profiles' | 'editProfile' | 'jwks'
+  'signUp' | 'signIn' | 'authenticate' | 'profile' | 'profiles' | 'editProfile' | 'jwks' | 'refresh' | 'signOut'
 >
 
 /** Router settings, from the AuthCore options. */
@@ -72,6 +73,7 @@ function pageQuery(url: URL): { limit?: number; cursor?: string } {
  */
 export function createRouter(auth: RoutedAuth, options: RouterOptions): (request: Request, context?: RequestContext) => Promise<Response> {
   const body = (call: Call) => readJsonBody(call.request, options.maxBodySize)
+  const refreshToken = async (call: Call) => parseInput('refreshToken', await body(call)).refreshToken
   const caller = (call: Call): Promise<AccessClaims> => auth.authenticate(call.request.headers.get('authorization'))
   const edit: Handler = async (call) => {
     const as = await caller(call)
@@ -86,6 +88,16 @@ export function createRouter(auth: RoutedAuth, options: RouterOptions): (request
     },
     { pattern: /^\/profiles$/, methods: { GET: async (call) => ok(await auth.profiles({ as: await caller(call), ...pageQuery(call.url) })) } },
     { pattern: /^\/edit_profile\/([^/]+)$/, methods: { POST: edit, PUT: edit } },
+    { pattern: /^\/token\/refresh$/, methods: { POST: async (call) => ok(await auth.refresh(await refreshToken(call))) } },
+    {
+      pattern: /^\/signout$/,
+      methods: {
+        POST: async (call) => {
+          await auth.signOut(await refreshToken(call))
+          return ok({ ok: true })
+        },
+      },
+    },
   ]
   if (options.publishJwks) {
     routes.push({ pattern: /^\/\.well-known\/jwks\.json$/, methods: { GET: async () => ok(await auth.jwks()) } })
