@@ -26,6 +26,8 @@ export interface AccessRules {
   canSetRole?(caller: Caller, target: PublicUser, role: string): boolean | Promise<boolean>
   /** May `caller` disable or enable `target`? Default: an admin, and never themselves. */
   canDisable?(caller: Caller, target: PublicUser): boolean | Promise<boolean>
+  /** May `caller` clear `target`'s sign-in lockout? Default: an admin. */
+  canUnlock?(caller: Caller, target: PublicUser): boolean | Promise<boolean>
 }
 
 const selfOrAdmin = (caller: Caller, target: PublicUser) => caller.isAdmin || caller.id === target.id
@@ -37,6 +39,7 @@ export const DEFAULT_RULES: Required<AccessRules> = Object.freeze({
   canList: (caller: Caller) => caller.isAdmin,
   canSetRole: (caller: Caller) => caller.isAdmin,
   canDisable: (caller: Caller, target: PublicUser) => caller.isAdmin && caller.id !== target.id,
+  canUnlock: (caller: Caller) => caller.isAdmin,
 })
 
 /** Asks a rule; anything but `true` (including a throw) is a no. */

@@ -4,8 +4,6 @@ import { EventHub, type AuthEvents, type AuthListener } from './events.js'
 import { HookRunner, type Hook, type HookName } from './hooks.js'
 import type { AuthCoreOptions } from './options.js'
 import { resolveOptions, type ResolvedOptions } from './options-validate.js'
-import type { PluginContext } from './plugin-types.js'
-import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin } from './storage-types.js'
 import type { AccessClaims } from './tokens/claims.js'
 import { buildKeyRing, type KeyRing } from './tokens/key-ring.js'
 import { RemoteKeySet } from './tokens/remote-key-set.js'
@@ -13,39 +11,18 @@ import { TokenVerifier } from './tokens/verifier.js'
 import type { JWK } from 'jose'
 import { createRouter } from './http/router.js'
 import type { RequestContext } from './plugin-types.js'
-import { PasswordService } from './passwords/service.js'
 import type { CoreContext, AsCaller } from './operations/context.js'
 import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
 import { editProfile } from './operations/edit-profile.js'
 import { profile, profiles } from './operations/profiles.js'
-import { setDisabled, setRole } from './operations/admin.js'
+import { setDisabled, setRole, unlock } from './operations/admin.js'
 import {
   listSessions, purgeExpiredSessions, refresh, revokeSessions, signOut, type SessionInfo, type TokenPair,
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
-import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
-import { signAccessToken } from './tokens/issuer.js'
-import type { CredentialsMethod } from './plugin-types.js'
+import { startCore, type StartedCore } from './start.js'
 import type { ProfilesQuery } from './input.js'
 import type { PublicUser } from './users/public-user.js'
-
-/** The file the default SQLite storage uses, in the working directory. */
-export const DEFAULT_SQLITE_FILE = 'authcore.db'
-
-/** Checks a storage plugin has every operation the core calls; names what is missing. */
-function checkStorage(storage: StoragePlugin): void {
-  const missing: string[] = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
-  if (storage.sessions !== undefined) {
-    const sessions = storage.sessions as unknown as Record<string, unknown>
-    missing.push(...REQUIRED_SESSION_OPERATIONS.filter((op) => typeof sessions[op] !== 'function').map((op) => `sessions.${op}`))
-  }
-  if (missing.length > 0) {
-    throw new AuthError(
-      'ERR_AUTH_STORAGE_INCOMPLETE',
-      `Storage plugin '${storage.name ?? 'unnamed'}' does not implement: ${missing.join(', ')}`,
-    )
-  }
-}
 
 /**
  * User management for one app: issues and verifies tokens, runs the
@@ -66,8 +43,7 @@ export class AuthCore {
   readonly #router: (request: Request, context?: RequestContext) => Promise<Response>
   readonly #versions: TokenVersionCache
   #keys: KeyRing | undefined
-  #storage: StoragePlugin | undefined
-  #context: CoreContext | undefined
+  #started: StartedCore | undefined
   #ready: Promise<void> | undefined
   #closed = false
 
@@ -112,53 +88,23 @@ export class AuthCore {
   }
 
   async #start(): Promise<void> {
-    let ring: KeyRing
-    try {
-      ring = await this.#ring
-    } catch (cause) {
-      throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
-    }
-    const options = this.#options
-    const methods = options.methods ?? [(await import('../plugins/methods/basic.js')).basic()]
-    const method = methods.find((m): m is CredentialsMethod => m.kind === 'credentials')
-    if (!method || typeof method.signIn !== 'function' || typeof method.signUp !== 'function') {
-      throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
-    }
-    const passwords = await PasswordService.create(options.passwordPolicy)
-    const storage = options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
-    checkStorage(storage)
-    await storage.init()
-    this.#storage = storage
-    const base = Object.freeze({ storage })
-    for (const plugin of [...methods, ...options.plugins]) await plugin.setup?.(base)
-    const methodContext = Object.freeze({
-      storage,
-      passwords,
-      hooks: this.#hooks,
-      roles: Object.freeze({ default: options.defaultRole, signUp: options.signUpRoles }),
-    })
-    this.#context = Object.freeze({
-      options,
-      storage,
-      passwords,
+    this.#started = await startCore({
+      options: this.#options,
+      ring: this.#ring,
       hooks: this.#hooks,
       events: this.#events,
-      rules: options.rules,
-      method,
-      methodContext,
-      issueToken: (user, sessionId) => signAccessToken(options, ring, user, sessionId),
       forgetUser: (userId) => {
         this.#verifier.cache.deleteWhere((claims) => claims.sub === userId)
         this.#versions.delete(userId)
       },
-    } satisfies CoreContext)
+    })
   }
 
   /** The operations' context, starting AuthCore on first use. */
   async #ctx(): Promise<CoreContext> {
     if (this.#closed) throw new AuthError('ERR_AUTH_CLOSED')
-    if (!this.#context) await this.ready()
-    return this.#context!
+    if (!this.#started) await this.ready()
+    return this.#started!.context
   }
 
   /**
@@ -221,17 +167,20 @@ export class AuthCore {
   /**
    * Creates a user from `{ email, name, pass, role? }` and signs them in.
    * `role` is accepted only when it is `defaultRole` or in `signUpRoles`.
+   * `context.clientAddress` (adapters pass it) counts against the per-address limit.
    */
-  async signUp(input: { email: string; name: string; pass: string; role?: string }): Promise<SignedIn> {
-    return signUp(await this.#ctx(), input)
+  async signUp(input: { email: string; name: string; pass: string; role?: string }, context?: RequestContext): Promise<SignedIn> {
+    return signUp(await this.#ctx(), input, context)
   }
 
   /**
    * Signs in with `{ email, pass }`. Every failure is the same
-   * `ERR_AUTH_INVALID_CREDENTIALS` and costs the same time.
+   * `ERR_AUTH_INVALID_CREDENTIALS` and costs the same time. Locked or
+   * throttled accounts and addresses over their limit are refused before any
+   * hashing (`ERR_AUTH_ACCOUNT_LOCKED`, `ERR_AUTH_THROTTLED`, `ERR_AUTH_RATE_LIMITED`).
    */
-  async signIn(input: { email: string; pass: string }): Promise<SignedIn> {
-    return signIn(await this.#ctx(), input)
+  async signIn(input: { email: string; pass: string }, context?: RequestContext): Promise<SignedIn> {
+    return signIn(await this.#ctx(), input, context)
   }
 
   /**
@@ -275,8 +224,8 @@ export class AuthCore {
    * after `refreshGraceWindow` ends its whole family
    * (`ERR_AUTH_SESSION_REUSED`, event `session:reuse-detected`).
    */
-  async refresh(refreshToken: string): Promise<TokenPair> {
-    return refresh(await this.#ctx(), refreshToken)
+  async refresh(refreshToken: string, context?: RequestContext): Promise<TokenPair> {
+    return refresh(await this.#ctx(), refreshToken, context)
   }
 
   /** Ends the session a refresh token belongs to. */
@@ -304,6 +253,11 @@ export class AuthCore {
     return setDisabled(await this.#ctx(), id, disabled, options)
   }
 
+  /** Clears a user's sign-in lockout and delays (admins by default). */
+  async unlock(userId: string, options: AsCaller): Promise<void> {
+    return unlock(await this.#ctx(), userId, options)
+  }
+
   /** Adds an event listener. Listeners observe; a failing one never breaks an operation. */
   on<K extends keyof AuthEvents>(event: K, listener: AuthListener<AuthEvents, K>): this {
     this.#events.on(event, listener)
@@ -327,8 +281,7 @@ export class AuthCore {
     if (this.#closed) return
     this.#closed = true
     await this.#ready?.catch(() => undefined)
-    for (const plugin of this.#options.plugins) await plugin.close?.()
-    await this.#storage?.close()
+    await this.#started?.close()
     this.#events.clear()
   }
 }

@@ -35,6 +35,12 @@ export const ERROR_CODES = {
   ERR_AUTH_REAUTH_REQUIRED: { status: 403, message: 'The current password is missing or incorrect' },
   ERR_AUTH_BUSY: { status: 503, message: 'Too many sign-ins are in progress, try again shortly' },
 
+  // Abuse protection
+  ERR_AUTH_RATE_LIMITED: { status: 429, message: 'Too many requests from this address; try again later' },
+  ERR_AUTH_THROTTLED: { status: 429, message: 'Too many failed sign-ins for this account; wait before trying again' },
+  ERR_AUTH_ACCOUNT_LOCKED: { status: 429, message: 'Too many failed sign-ins: this account is locked for a while' },
+  ERR_AUTH_RATE_LIMIT_UNAVAILABLE: { status: 503, message: 'Rate limiting is unavailable, so the request was refused; try again later' },
+
   // Refresh sessions
   ERR_AUTH_REFRESH_INVALID: { status: 401, message: 'Refresh token is invalid' },
   ERR_AUTH_SESSION_EXPIRED: { status: 401, message: 'Session has expired; sign in again' },

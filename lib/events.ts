@@ -7,7 +7,11 @@ const mitt = ((mittModule as { default?: unknown }).default ?? mittModule) as ty
 
 /** Payload of the `error` event: something failed outside an operation's answer. */
 export interface ListenerErrorEvent {
-  /** The event whose listener failed, or `'http'` for an unexpected error in `handle()` (answered with a plain 500). */
+  /**
+   * The event whose listener failed; `'http'` for an unexpected error in
+   * `handle()` (answered with a plain 500); `'rate-limit'` for a counter
+   * store failure let through by `failMode: 'open'`.
+   */
   event: string
   /** What was thrown. */
   error: unknown
@@ -45,6 +49,13 @@ export interface AuthEvents {
   'session:ended': { userId: string; familyId: string; reason: 'sign-out' }
   /** An already-rotated refresh token came back outside the grace window: the whole family was revoked. */
   'session:reuse-detected': { userId: string; familyId: string }
+  /**
+   * An account was locked by failed sign-ins. `email` is the canonical key
+   * (locked whether or not a user has it); `userId` is set when one does.
+   */
+  'user:locked': { email: string; userId?: string; until: string }
+  /** A request was refused by a rate limit (`scope` names which) and may retry after `retryAfter` seconds. */
+  'rate-limit:exceeded': { scope: 'account' | 'sign-in' | 'sign-up' | 'refresh'; retryAfter: number }
 }
 
 /** Why a sign-in failed, for the `user:sign-in-failed` event only. */
@@ -66,7 +77,7 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
   readonly #wrapped = new Map<keyof E, Map<AuthListener<E, keyof E>, Wrapped>>()
 
   /** Reports a failure outside an operation's answer as an `error` event (or a bare process warning). */
-  report(event: keyof E | 'http', error: unknown): void {
+  report(event: keyof E | 'http' | 'rate-limit', error: unknown): void {
     if (event === 'error') return
     if ((this.#emitter.all.get('error')?.length ?? 0) === 0) {
       // Say that something failed, but not what: the error could carry user data.

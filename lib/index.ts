@@ -1,4 +1,5 @@
-export { AuthCore, DEFAULT_SQLITE_FILE } from './auth-core.js'
+export { AuthCore } from './auth-core.js'
+export { DEFAULT_SQLITE_FILE } from './start.js'
 export { AuthError, ERROR_CODES, isAuthError } from './errors.js'
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
 export type { AuthEvents, AuthListener, ListenerErrorEvent } from './events.js'

@@ -39,6 +39,12 @@ const role = {
 const roles = { type: 'array', maxItems: 64, items: role }
 const positiveInt = (max: number) => ({ type: 'integer', minimum: 1, maximum: max })
 
+const addressLimit = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 1_000_000 }, window: duration },
+}
+
 const named = (what: string) => ({
   type: 'object',
   description: `${what} object with a non-empty string 'name'`,
@@ -97,7 +103,7 @@ export const optionsSchema = {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        ['canRead', 'canEdit', 'canList', 'canSetRole', 'canDisable'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
+        ['canRead', 'canEdit', 'canList', 'canSetRole', 'canDisable', 'canUnlock'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
       ),
     },
     passwordPolicy: {
@@ -120,6 +126,33 @@ export const optionsSchema = {
         hasher: { type: 'object', description: 'an object with hash, verify and needsRehash functions' },
         maxConcurrentHashes: positiveInt(256),
         maxQueuedHashes: { type: 'integer', minimum: 0, maximum: 100_000 },
+      },
+    },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        store: {
+          description: "'memory', 'storage' or a rate-limit store object",
+          anyOf: [{ enum: ['memory', 'storage'] }, { type: 'object' }],
+        },
+        failMode: { enum: ['closed', 'open'], description: "'closed' or 'open'" },
+        signIn: addressLimit,
+        signUp: addressLimit,
+        refresh: addressLimit,
+        account: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            freeAttempts: { type: 'integer', minimum: 0, maximum: 100 },
+            lockAfter: { type: 'integer', minimum: 1, maximum: 100 },
+            window: duration,
+            delay: duration,
+            maxDelay: duration,
+            dailyFailures: { type: 'integer', minimum: 1, maximum: 100 },
+          },
+        },
       },
     },
     basePath: {

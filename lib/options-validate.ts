@@ -2,6 +2,8 @@ import { isIP } from 'node:net'
 import { DEFAULT_RULES, type AccessRules } from './access.js'
 import { toSeconds } from './duration.js'
 import type { PasswordOptions } from './passwords/service.js'
+import type { RateLimitStore } from './rate-limit-types.js'
+import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
 import { AuthError } from './errors.js'
 import type { AuthCoreOptions } from './options.js'
 import { optionsSchema } from './options-schema.js'
@@ -34,6 +36,9 @@ export interface ResolvedOptions {
   readonly signUpRoles: ReadonlySet<string>
   readonly rules: Required<AccessRules>
   readonly passwordPolicy: PasswordOptions
+  readonly rateLimit: RateLimitSettings
+  /** The counter store as configured (resolved to a store at `ready()`). */
+  readonly rateLimitStore: 'memory' | 'storage' | RateLimitStore
   readonly basePath: string
   readonly maxBodySize: number
   readonly now: () => number
@@ -140,6 +145,11 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   if (!bad('basePath') && options.basePath?.split('/').some((segment) => segment === '.' || segment === '..')) {
     problems.push("basePath must not contain '.' or '..' segments")
   }
+  const store = options.rateLimit?.store
+  if (!bad('rateLimit') && typeof store === 'object') {
+    const missing = (['hit', 'peek', 'reset'] as const).filter((fn) => typeof (store as unknown as Record<string, unknown>)[fn] !== 'function')
+    if (missing.length) problems.push(`rateLimit.store lacks ${missing.join(', ')}`)
+  }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)
   if (!bad('plugins')) uniqueNames(options.plugins, 'plugins', problems)
 
@@ -176,6 +186,8 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     signUpRoles: new Set(options.signUpRoles ?? []),
     rules: Object.freeze({ ...DEFAULT_RULES, ...options.rules }),
     passwordPolicy: Object.freeze({ ...options.passwordPolicy }),
+    rateLimit: bad('rateLimit') ? resolveRateLimit() : resolveRateLimit(options.rateLimit),
+    rateLimitStore: options.rateLimit?.store ?? 'memory',
     basePath: options.basePath ?? '/auth',
     maxBodySize: options.maxBodySize ?? 16_384,
     now: options.now ?? Date.now,

@@ -4,6 +4,7 @@ import type { StoragePlugin } from './storage-types.js'
 import type { SignInMethod, AuthPlugin } from './plugin-types.js'
 import type { AccessRules } from './access.js'
 import type { PasswordOptions } from './passwords/service.js'
+import type { RateLimitOptions } from './rate-limit/settings.js'
 
 /** Algorithms AuthCore signs and verifies with. `none` is never accepted. */
 export type Algorithm = 'HS256' | 'EdDSA' | 'ES256' | 'RS256'
@@ -111,6 +112,8 @@ export interface AuthCoreOptions {
   rules?: AccessRules
   /** Password length limits, blocklist, argon2id cost and hashing concurrency (see docs/passwords.md). */
   passwordPolicy?: PasswordOptions
+  /** Per-address limits and per-account throttling and lockout (see docs/abuse.md). On by default. */
+  rateLimit?: RateLimitOptions
   /** Where `handle()` serves the routes. Default `'/auth'`; Space Cloud apps use `'/v1/api/<project>/auth/<db>'`. */
   basePath?: string
   /** Largest request body `handle()` reads, in bytes. Default 16384. */

@@ -24,5 +24,7 @@ export function errorResponse(err: unknown, extraHeaders: Record<string, string>
     const tokenProblem = error.code.startsWith('ERR_AUTH_TOKEN_') || error.code === 'ERR_AUTH_HEADER_INVALID'
     headers['www-authenticate'] = tokenProblem ? 'Bearer error="invalid_token"' : 'Bearer'
   }
+  const retryAfter = (error.details as { retryAfter?: unknown } | undefined)?.retryAfter
+  if (error.status === 429 && typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter)
   return json(error.status, { error: error.message, code: error.code }, headers)
 }

@@ -80,15 +80,15 @@ export function createRouter(auth: RoutedAuth, options: RouterOptions): (request
     return ok(await auth.editProfile(decodeId(call.params[0]!), editInput(await body(call)) as never, { as }))
   }
   const routes: Route[] = [
-    { pattern: /^\/email\/signup$/, methods: { POST: async (call) => ok(await auth.signUp((await body(call)) as never)) } },
-    { pattern: /^\/email\/signin$/, methods: { POST: async (call) => ok(await auth.signIn((await body(call)) as never)) } },
+    { pattern: /^\/email\/signup$/, methods: { POST: async (call) => ok(await auth.signUp((await body(call)) as never, call.context)) } },
+    { pattern: /^\/email\/signin$/, methods: { POST: async (call) => ok(await auth.signIn((await body(call)) as never, call.context)) } },
     {
       pattern: /^\/profile\/([^/]+)$/,
       methods: { GET: async (call) => ok({ user: await auth.profile(decodeId(call.params[0]!), { as: await caller(call) }) }) },
     },
     { pattern: /^\/profiles$/, methods: { GET: async (call) => ok(await auth.profiles({ as: await caller(call), ...pageQuery(call.url) })) } },
     { pattern: /^\/edit_profile\/([^/]+)$/, methods: { POST: edit, PUT: edit } },
-    { pattern: /^\/token\/refresh$/, methods: { POST: async (call) => ok(await auth.refresh(await refreshToken(call))) } },
+    { pattern: /^\/token\/refresh$/, methods: { POST: async (call) => ok(await auth.refresh(await refreshToken(call), call.context)) } },
     {
       pattern: /^\/signout$/,
       methods: {

@@ -36,3 +36,11 @@ export async function setDisabled(ctx: CoreContext, id: unknown, disabled: unkno
   ctx.events.emit('user:disabled-changed', { user, disabled, by: caller.id })
   return user
 }
+
+/** Clears a user's sign-in lockout and delays (admins by default). */
+export async function unlock(ctx: CoreContext, id: unknown, options: AsCaller): Promise<void> {
+  const caller = await loadCaller(ctx, options)
+  const target = await readableTarget(ctx, caller, id)
+  if (!(await allowed(ctx.rules.canUnlock, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
+  await ctx.limiter.unlock(target.record.emailKey)
+}

@@ -8,6 +8,7 @@ import type { CredentialsMethod, MethodContext } from '../plugin-types.js'
 import type { StoragePlugin, UserRecord } from '../storage-types.js'
 import type { AccessClaims } from '../tokens/claims.js'
 import type { Caller } from '../access.js'
+import type { Limiter } from '../rate-limit/limiter.js'
 
 /** What every operation works with, assembled once by `ready()`. */
 export interface CoreContext {
@@ -17,6 +18,8 @@ export interface CoreContext {
   readonly hooks: HookRunner
   readonly events: EventHub<AuthEvents>
   readonly rules: Required<AccessRules>
+  /** Rate limits and account lockout. */
+  readonly limiter: Limiter
   /** The credentials method sign-up and sign-in go through. */
   readonly method: CredentialsMethod
   readonly methodContext: MethodContext

@@ -6,6 +6,7 @@ import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import type { CoreContext } from './context.js'
 import { randomUUID } from 'node:crypto'
 import type { UserRecord } from '../storage-types.js'
+import type { RequestContext } from '../plugin-types.js'
 import { startSession } from './sessions.js'
 
 /** What sign-up and sign-in answer. */
@@ -26,8 +27,9 @@ async function tokensFor(ctx: CoreContext, record: UserRecord): Promise<{ token:
 }
 
 /** Creates a user through the credentials method and signs them in. */
-export async function signUp(ctx: CoreContext, input: unknown): Promise<SignedIn> {
+export async function signUp(ctx: CoreContext, input: unknown, request: RequestContext = {}): Promise<SignedIn> {
   const parsed = parseInput('signUp', input)
+  await ctx.limiter.address('sign-up', request.clientAddress)
   const record = await ctx.method.signUp(parsed, ctx.methodContext)
   const user = toPublicUser(record)
   const tokens = await tokensFor(ctx, record)
@@ -38,16 +40,23 @@ export async function signUp(ctx: CoreContext, input: unknown): Promise<SignedIn
 /**
  * Checks credentials. Every failure (unknown email, wrong password, no hash,
  * disabled user) answers the same `ERR_AUTH_INVALID_CREDENTIALS`; only the
- * `user:sign-in-failed` event carries the reason.
+ * `user:sign-in-failed` event carries the reason. Address limits and account
+ * throttling apply first, keyed the same for unknown and known emails.
  */
-export async function signIn(ctx: CoreContext, input: unknown): Promise<SignedIn> {
+export async function signIn(ctx: CoreContext, input: unknown, request: RequestContext = {}): Promise<SignedIn> {
   const parsed = parseInput('signIn', input)
+  await ctx.limiter.address('sign-in', request.clientAddress)
+  const { key } = normalizeEmail(parsed.email)
+  // Locked or delayed accounts are refused here, before any hash is computed.
+  await ctx.limiter.beforeAttempt(key)
   const outcome = await ctx.method.signIn(parsed, ctx.methodContext)
   if (!outcome.ok) {
     const { reason, email, userId } = outcome
+    await ctx.limiter.afterFailure(key, userId)
     ctx.events.emit('user:sign-in-failed', { email, reason, method: ctx.method.name, ...(userId !== undefined && { userId }) })
     throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
   }
+  await ctx.limiter.afterSuccess(key)
   const user = toPublicUser(outcome.user)
   const tokens = await tokensFor(ctx, outcome.user)
   ctx.events.emit('user:signed-in', { user, method: ctx.method.name })

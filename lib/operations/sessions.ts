@@ -7,6 +7,7 @@ import {
   formatRefreshToken, hashSecret, newRefreshToken, parseRefreshToken, secretMatches, successorToken,
   type RefreshTokenParts,
 } from '../sessions/refresh-token.js'
+import type { RequestContext } from '../plugin-types.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
 
@@ -93,7 +94,8 @@ async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session
  * Rotates a refresh token: the presented session is consumed atomically and
  * a successor issued, with a new access token.
  */
-export async function refresh(ctx: CoreContext, token: unknown): Promise<TokenPair> {
+export async function refresh(ctx: CoreContext, token: unknown, request: RequestContext = {}): Promise<TokenPair> {
+  await ctx.limiter.address('refresh', request.clientAddress)
   const { parts, session } = await presented(ctx, token)
   const now = ctx.options.now()
   if (session.revokedAt) throw new AuthError('ERR_AUTH_SESSION_REVOKED')

@@ -1,0 +1,115 @@
+import { AuthError } from './errors.js'
+import type { AuthEvents, EventHub } from './events.js'
+import type { HookRunner } from './hooks.js'
+import type { CoreContext } from './operations/context.js'
+import type { ResolvedOptions } from './options-validate.js'
+import { PasswordService } from './passwords/service.js'
+import type { CredentialsMethod } from './plugin-types.js'
+import type { RateLimitStore } from './rate-limit-types.js'
+import { Limiter } from './rate-limit/limiter.js'
+import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
+import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
+import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
+import { signAccessToken } from './tokens/issuer.js'
+import type { KeyRing } from './tokens/key-ring.js'
+
+/** The file the default SQLite storage uses, in the working directory. */
+export const DEFAULT_SQLITE_FILE = 'authcore.db'
+
+/** Checks a storage plugin has every operation the core calls; names what is missing. */
+function checkStorage(storage: StoragePlugin): void {
+  const missing: string[] = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
+  if (storage.sessions !== undefined) {
+    const sessions = storage.sessions as unknown as Record<string, unknown>
+    missing.push(...REQUIRED_SESSION_OPERATIONS.filter((op) => typeof sessions[op] !== 'function').map((op) => `sessions.${op}`))
+  }
+  if (missing.length > 0) {
+    throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `Storage plugin '${storage.name ?? 'unnamed'}' does not implement: ${missing.join(', ')}`)
+  }
+}
+
+/** The counter store the `rateLimit.store` option names. */
+function counterStore(choice: ResolvedOptions['rateLimitStore'], storage: StoragePlugin): { store: RateLimitStore; owned: boolean } {
+  if (choice === 'memory') return { store: new MemoryRateLimitStore(), owned: true }
+  if (choice !== 'storage') return { store: choice, owned: false }
+  if (!storage.rateLimits) {
+    throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `rateLimit.store is 'storage', but storage plugin '${storage.name}' has no rate-limit counters`)
+  }
+  return { store: storage.rateLimits, owned: false }
+}
+
+/** What `startCore` needs from the AuthCore instance. */
+export interface StartInput {
+  readonly options: ResolvedOptions
+  readonly ring: Promise<KeyRing>
+  readonly hooks: HookRunner
+  readonly events: EventHub<AuthEvents>
+  /** Drops the instance's caches for a user after a change. */
+  readonly forgetUser: (userId: string) => void
+}
+
+/** A started core: the operations' context and how to release it. */
+export interface StartedCore {
+  readonly context: CoreContext
+  close(): Promise<void>
+}
+
+/**
+ * Everything `ready()` does: import keys, pick the method, load the password
+ * policy, open storage (the default SQLite file) and migrate it, choose the
+ * counter store, set up plugins, and assemble the operations' context.
+ */
+export async function startCore({ options, ring: ringPromise, hooks, events, forgetUser }: StartInput): Promise<StartedCore> {
+  let ring: KeyRing
+  try {
+    ring = await ringPromise
+  } catch (cause) {
+    throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
+  }
+  const methods = options.methods ?? [(await import('../plugins/methods/basic.js')).basic()]
+  const method = methods.find((m): m is CredentialsMethod => m.kind === 'credentials')
+  if (!method || typeof method.signIn !== 'function' || typeof method.signUp !== 'function') {
+    throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
+  }
+  const passwords = await PasswordService.create(options.passwordPolicy)
+  const storage = options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+  checkStorage(storage)
+  await storage.init()
+  let counters: { store: RateLimitStore; owned: boolean }
+  try {
+    counters = counterStore(options.rateLimitStore, storage)
+    const pluginContext = Object.freeze({ storage })
+    for (const plugin of [...methods, ...options.plugins]) await plugin.setup?.(pluginContext)
+  } catch (err) {
+    // A failed start leaves nothing open.
+    await storage.close().catch(() => undefined)
+    throw err
+  }
+
+  const context: CoreContext = Object.freeze({
+    options,
+    storage,
+    passwords,
+    hooks,
+    events,
+    rules: options.rules,
+    limiter: new Limiter(options.rateLimit, counters.store, options.now, events),
+    method,
+    methodContext: Object.freeze({
+      storage,
+      passwords,
+      hooks,
+      roles: Object.freeze({ default: options.defaultRole, signUp: options.signUpRoles }),
+    }),
+    issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
+    forgetUser,
+  })
+  return Object.freeze({
+    context,
+    async close() {
+      for (const plugin of options.plugins) await plugin.close?.()
+      if (counters.owned) await counters.store.close?.()
+      await storage.close()
+    },
+  })
+}
