@@ -1,0 +1,91 @@
+/**
+ * AuthCore for Hono: `authHandler(auth)` serves the routes under
+ * `auth.basePath`, `requireAuth(auth, { roles })` guards the app's routes and
+ * sets `c.get('auth')` to the token's claims.
+ *
+ * ```ts
+ * import { Hono } from 'hono'
+ * import { authHandler, requireAuth } from 'authcore/adapters/hono'
+ *
+ * const app = new Hono()
+ * app.use(authHandler(auth))
+ * app.get('/api/me', requireAuth(auth), (c) => c.json(c.get('auth')))
+ * ```
+ * @module
+ */
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AuthCore } from '../../lib/auth-core.js'
+import { errorResponse } from '../../lib/http/respond.js'
+import { isAuthError } from '../../lib/errors.js'
+import type { AdapterFactory } from '../../lib/plugin-types.js'
+import type { AccessClaims } from '../../lib/tokens/claims.js'
+import { authorize } from './guard.js'
+import { resolveClientAddress, underBase } from './request-info.js'
+import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
+
+export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
+export type { AccessClaims } from '../../lib/tokens/claims.js'
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The verified access-token claims, set by `requireAuth`. */
+    auth: AccessClaims
+  }
+}
+
+/** The part of @hono/node-server's bindings read here, declared so hono alone suffices to type-check. */
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string } }
+}
+
+/**
+ * The socket peer as @hono/node-server reports it (undefined on other
+ * runtimes), or a trusted proxy's left-most `X-Forwarded-For` entry.
+ */
+function clientAddress(c: Context, trustProxy: ServeOptions['trustProxy']): string | undefined {
+  const peer = (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress
+  return resolveClientAddress(peer, c.req.raw.headers.get('x-forwarded-for'), trustProxy)
+}
+
+/**
+ * Middleware serving AuthCore's HTTP routes with `auth.handle(c.req.raw)`.
+ * Requests outside `basePath` go on to the next handler untouched. Use it
+ * before anything that reads the body: `app.use(authHandler(auth))`.
+ *
+ * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ */
+export function authHandler(auth: AdapterAuth, options?: ServeOptions): MiddlewareHandler {
+  checkAuth(auth, 'authHandler')
+  const { trustProxy } = serveOptions(options, 'authHandler')
+  return async (c, next) => {
+    // The router tests the same normalised path, so both agree on what is served.
+    if (!underBase(new URL(c.req.raw.url).pathname, auth.basePath)) return next()
+    return auth.handle(c.req.raw, { clientAddress: clientAddress(c, trustProxy) })
+  }
+}
+
+authHandler satisfies AdapterFactory<AuthCore, ServeOptions, MiddlewareHandler>
+
+/**
+ * Middleware that lets a request through only with a valid access token
+ * (and, with `roles`, one of those roles), setting `c.get('auth')` to its
+ * claims. Otherwise it answers exactly as the core would: 401 with
+ * `WWW-Authenticate: Bearer` for a missing or bad token, 403
+ * `ERR_AUTH_FORBIDDEN` for a role not in `roles`.
+ *
+ * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ */
+export function requireAuth(auth: AdapterAuth, options?: GuardOptions): MiddlewareHandler {
+  checkAuth(auth, 'requireAuth')
+  const settings = guardOptions(options, 'requireAuth')
+  return async (c, next) => {
+    try {
+      c.set('auth', await authorize(auth, c.req.raw.headers.get('authorization') ?? undefined, settings))
+    } catch (err) {
+      // Anything but an AuthError is a bug: rethrown to the app's onError.
+      if (!isAuthError(err)) throw err
+      return errorResponse(err)
+    }
+    await next()
+  }
+}
