@@ -50,6 +50,8 @@ async function adopt(t: Test, engine: Engine) {
     await storage.close()
     await engine.query(`drop table if exists ${table}`)
     await engine.query(`drop table if exists ${migrations}`)
+    await engine.query(`drop table if exists ${table}_sess`)
+    await engine.query(`drop table if exists ${table}_rl`)
     await engine.end()
   })
 
@@ -96,7 +98,7 @@ t.test('sqlite', async (t) => {
       const stmt = raw.prepare(sql)
       return stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), [])
     },
-    storage: (table, onWarning) => sqliteStorage({ filename, tables: { users: table, migrations: `${table}_mig` }, onWarning }),
+    storage: (table, onWarning) => sqliteStorage({ filename, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
     spaceCloudDdl: DDL('text', 'text'),
     end: async () => { raw.close(); rmSync(dir, { recursive: true, force: true }) },
   })
@@ -112,7 +114,7 @@ t.test('postgres', async (t) => {
       let i = 0
       return (await pool.query(sql.replace(/\?/g, () => `$${++i}`), params)).rows
     },
-    storage: (table, onWarning) => postgresStorage({ pool, tables: { users: table, migrations: `${table}_mig` }, onWarning }),
+    storage: (table, onWarning) => postgresStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
     spaceCloudDdl: DDL('varchar(50)', 'varchar(255)'),
     end: () => pool.end(),
   })
@@ -127,7 +129,7 @@ t.test('mysql', async (t) => {
       const [rows] = await pool.query(sql, params)
       return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []
     },
-    storage: (table, onWarning) => mysqlStorage({ pool, tables: { users: table, migrations: `${table}_mig` }, onWarning }),
+    storage: (table, onWarning) => mysqlStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
     // Space Cloud's MySQL tables used the server's default (case-insensitive) collation.
     spaceCloudDdl: (table) => `${DDL('varchar(50)', 'varchar(255)')(table)} character set utf8mb4 collate utf8mb4_general_ci`,
     end: () => pool.end(),

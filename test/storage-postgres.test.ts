@@ -12,10 +12,12 @@ admin.on('error', () => {})
 t.teardown(() => admin.end())
 
 const prefix = tablePrefix()
-const tables = (scope: string) => ({ users: `${prefix}_${scope}_users`, migrations: `${prefix}_${scope}_mig` })
+const tables = (scope: string) => ({
+  users: `${prefix}_${scope}_users`, migrations: `${prefix}_${scope}_mig`, sessions: `${prefix}_${scope}_sess`, rateLimits: `${prefix}_${scope}_rl`,
+})
 const drop = async (scope: string) => {
-  const { users, migrations } = tables(scope)
-  await admin.query(`drop table if exists "${users}", "${migrations}"`)
+  const names = Object.values(tables(scope)).map((name) => `"${name}"`)
+  await admin.query(`drop table if exists ${names.join(', ')}`)
 }
 
 // Caller-owned pools, one per scope, so breakConnection can end one.
@@ -88,6 +90,27 @@ if (await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1'))) 
     await storage.createUser(user)
     await t.rejects(storage.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' })
     await t.rejects(storage.createUser({ ...user, id: 'other' }), { code: 'ERR_AUTH_USER_EXISTS' })
+  })
+
+  t.test('a database from before sessions and counters is upgraded in place', async (t) => {
+    const scope = 'upgrade'
+    const names = tables(scope)
+    const first = postgresStorage({ connectionString: url, tables: tables(scope) })
+    await first.init()
+    await first.close()
+    // Back to what the previous AuthCore version left: users and its migration only.
+    await admin.query(`drop table "${names.sessions}", "${names.rateLimits}"`)
+    await admin.query(`delete from "${names.migrations}" where name <> '${names.users}:1'`)
+    const plugins = [postgresStorage({ connectionString: url, tables: tables(scope) }), postgresStorage({ connectionString: url, tables: tables(scope) })]
+    t.teardown(async () => { for (const p of plugins) await p.close(); await drop(scope) })
+    await Promise.all(plugins.map((p) => p.init()))
+    const now = new Date()
+    const session = { id: 's1', familyId: 's1', userId: 'u1', secretHash: 'h', createdAt: now, expiresAt: new Date(+now + 1000), idleExpiresAt: new Date(+now + 1000) }
+    await plugins[0]!.sessions.createSession(session)
+    t.equal((await plugins[1]!.sessions.findSession('s1'))?.userId, 'u1', 'sessions work')
+    t.equal((await plugins[1]!.rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
+    const { rows } = await admin.query<{ name: string }>(`select name from "${names.migrations}" order by name`)
+    t.same(rows.map((r) => r.name).sort(), [`${names.rateLimits}:1`, `${names.sessions}:1`, `${names.users}:1`].sort(), 'each version recorded once')
   })
 
   t.test('options are validated when the factory is called', async (t) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { sqliteStorage } from '../plugins/storage/sqlite.js'
 import { runStorageConformance } from '../plugins/testing/index.js'
 import { isAuthError } from '../lib/errors.js'
+import type { KyselyStoragePlugin } from '../plugins/storage/sqlite.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authcore-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -63,7 +64,9 @@ t.test('options are validated when the factory is called', async (t) => {
   const bad: unknown[] = [
     undefined, null, 'x', {}, { filename: '' }, { filename: 3 }, { filename: 'a', database: {} }, { database: {} },
     { filename: 'a', busyTimeout: -1 }, { filename: 'a', tables: { users: 'bad name' } },
-    { filename: 'a', tables: { users: 'users; drop table x' } }, { filename: 'a', tables: { sessions: 'x' } },
+    { filename: 'a', tables: { users: 'users; drop table x' } }, { filename: 'a', tables: { tokens: 'x' } },
+    { filename: 'a', tables: { sessions: 'bad-name' } }, { filename: 'a', tables: { rateLimits: 'users' } },
+    { filename: 'a', tables: { sessions: 'Counters', rateLimits: 'counters' } },
     { filename: 'a', tables: { users: 'same', migrations: 'SAME' } }, { filename: 'a', onWarning: 'log' },
   ]
   for (const options of bad) t.throws(() => sqliteStorage(options as never), TypeError, `rejects ${JSON.stringify(options)}`)
@@ -81,7 +84,8 @@ t.test('the file is created by init(), in WAL mode, and reused by the next insta
   await first.close()
   const raw = new Database(filename)
   t.equal(raw.pragma('journal_mode', { simple: true }), 'wal', 'WAL mode')
-  t.same(raw.prepare('select name from authcore_migrations').all(), [{ name: 'users:1' }], 'migration recorded once')
+  t.same(raw.prepare('select name from authcore_migrations order by name').all(),
+    [{ name: 'authcore_rate_limits:1' }, { name: 'authcore_sessions:1' }, { name: 'users:1' }], 'each migration recorded once')
   raw.close()
   const second = sqliteStorage({ filename })
   await second.init()
@@ -140,4 +144,46 @@ t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS; a table with
   const bad = sqliteStorage({ filename })
   await t.rejects(bad.init(), { code: 'ERR_AUTH_STORAGE_FAILED', message: /no id column/ }, 'init refuses a table without id')
   await bad.close()
+})
+
+t.test('a database from before sessions and counters is upgraded in place', async (t) => {
+  const filename = join(dir, 'upgrade.db')
+  // Exactly what the previous AuthCore version created.
+  const old = new Database(filename)
+  old.exec(`create table users (id text not null primary key, email text, name text, pass text, role text, email_key text,
+      created_at integer, updated_at integer, token_version integer not null default 0, disabled integer not null default 0);
+    create unique index users_email_key_uq on users (email_key);
+    create table authcore_migrations (name varchar(190) not null primary key, applied_at integer);
+    insert into authcore_migrations values ('users:1', 1);
+    insert into users values ('u1', 'a@b.c', 'A', null, 'user', 'a@b.c', 1, 1, 0, 0);`)
+  old.close()
+  const plugins = [sqliteStorage({ filename }), sqliteStorage({ filename })]
+  await Promise.all(plugins.map((p) => p.init()))
+  const [plugin] = plugins as [KyselyStoragePlugin]
+  t.equal((await plugin.findUserById('u1'))?.email, 'a@b.c', 'the existing user is intact')
+  const now = new Date()
+  const session = { id: 's1', familyId: 's1', userId: 'u1', secretHash: 'h', createdAt: now, expiresAt: new Date(+now + 1000), idleExpiresAt: new Date(+now + 1000) }
+  await plugin.sessions.createSession(session)
+  t.equal((await plugin.sessions.findSession('s1'))?.userId, 'u1', 'sessions work')
+  t.equal((await plugin.rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
+  for (const p of plugins) await p.close()
+  const raw = new Database(filename)
+  t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
+    ['authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'], 'the new versions recorded once')
+  t.same(raw.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'authcore_sessions' and sql is not null order by name").all()
+    .map((r) => (r as { name: string }).name), ['authcore_sessions_family_idx', 'authcore_sessions_user_idx'], 'family and user indexes')
+  raw.close()
+})
+
+t.test('storage.sessions and storage.rateLimits tables are configurable', async (t) => {
+  const filename = join(dir, 'named.db')
+  const plugin = sqliteStorage({ filename, tables: { sessions: 'my_sessions', rateLimits: 'my_counters' } })
+  await plugin.init()
+  await plugin.rateLimits.hit('k', 60, 1)
+  await plugin.close()
+  const raw = new Database(filename)
+  const names = raw.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name)
+  t.same(names, ['authcore_migrations', 'my_counters', 'my_sessions', 'users'], 'tables under the given names')
+  t.same(raw.prepare('select key, count, reset_at from my_counters').all(), [{ key: 'k', count: 1, reset_at: 60_001 }], 'the counter row')
+  raw.close()
 })

@@ -2,13 +2,20 @@
  * The one storage plugin implementation shared by the SQLite, Postgres and
  * MySQL drivers. The dialect files only build a {@link StorageEngine}.
  */
-import type { ListUsersQuery, NewUser, StoragePlugin, UserPage, UserPatch, UserRecord, UserStore } from '../../lib/storage-types.js'
+import type { RateLimitStore } from '../../lib/rate-limit-types.js'
+import type { SessionStore } from '../../lib/session-types.js'
+import { REQUIRED_SESSION_OPERATIONS } from '../../lib/session-types.js'
+import type {
+  ListUsersQuery, NewUser, StoragePlugin, TransactionStore, UserPage, UserPatch, UserRecord,
+} from '../../lib/storage-types.js'
 import { AuthError } from '../../lib/errors.js'
 import { toAuthError } from './error-mapping.js'
 import { migrate } from './migrations.js'
 import { mapUserRow, type UserRow } from './row-mapping.js'
-import { USE_SLOW_PATH, type FastRead, type StorageEngine } from './storage-engine.js'
+import { USE_SLOW_PATH, type AnyKysely, type FastRead, type StorageEngine } from './storage-engine.js'
 import type { AdoptionConflict, ResolvedTableNames, StorageWarning } from './storage-options.js'
+import { KyselyRateLimitStore } from './rate-limit-queries.js'
+import { KyselySessionStore } from './session-queries.js'
 import { compileLookups, KyselyUserStore, type CompiledLookups } from './user-queries.js'
 
 /**
@@ -23,6 +30,10 @@ export interface KyselyStoragePlugin extends StoragePlugin {
    * there are none. The same list is passed to the `onWarning` option.
    */
   readonly adoptionConflicts: readonly AdoptionConflict[]
+  /** Refresh sessions in the `tables.sessions` table (default `authcore_sessions`). */
+  readonly sessions: SessionStore
+  /** Atomic fixed-window counters in the `tables.rateLimits` table (default `authcore_rate_limits`). */
+  readonly rateLimits: RateLimitStore
 }
 
 /** Builds the plugin over an engine. Internal: use the dialect factories. */
@@ -34,8 +45,35 @@ export function createKyselyStorage(
   return new KyselyStorage(engine, tables, onWarning)
 }
 
+// The user operations and, bound to the same transaction, the session ones.
+class KyselyTransactionStore extends KyselyUserStore implements TransactionStore {
+  readonly sessions: SessionStore
+
+  constructor(trx: AnyKysely, engine: StorageEngine, tables: ResolvedTableNames, lookups: CompiledLookups) {
+    super(trx, engine, tables.users, lookups)
+    this.sessions = new KyselySessionStore(trx, engine, tables.sessions)
+  }
+}
+
+const RATE_LIMIT_OPERATIONS = ['hit', 'peek', 'reset', 'purge'] as const
+
+// An object with `methods` of `target` that first run `check` (which throws once the plugin is closed).
+function guarded<T extends object>(target: T, methods: readonly (keyof T & string)[], check: () => void): T {
+  const out: Record<string, unknown> = {}
+  for (const method of methods) {
+    const fn = target[method] as (...args: unknown[]) => Promise<unknown>
+    out[method] = async (...args: unknown[]) => {
+      check()
+      return fn.apply(target, args)
+    }
+  }
+  return Object.freeze(out) as T
+}
+
 class KyselyStorage implements KyselyStoragePlugin {
   readonly name: string
+  readonly sessions: SessionStore
+  readonly rateLimits: RateLimitStore
   readonly #engine: StorageEngine
   readonly #tables: ResolvedTableNames
   readonly #onWarning: (warning: StorageWarning) => void
@@ -56,6 +94,9 @@ class KyselyStorage implements KyselyStoragePlugin {
     this.#classify = engine.classify.bind(engine)
     this.#lookups = compileLookups(engine.db, tables.users)
     this.#store = new KyselyUserStore(engine.db, engine, tables.users, this.#lookups)
+    const check = () => this.#assertOpen()
+    this.sessions = guarded<SessionStore>(new KyselySessionStore(engine.db, engine, tables.sessions), REQUIRED_SESSION_OPERATIONS, check)
+    this.rateLimits = guarded<RateLimitStore>(new KyselyRateLimitStore(engine.db, engine, tables.rateLimits), RATE_LIMIT_OPERATIONS, check)
     // Bound once so the hot path is a plain call on a cached statement.
     this.#fastById = engine.fastRead?.(this.#lookups.byId)
     this.#fastByEmailKey = engine.fastRead?.(this.#lookups.byEmailKey)
@@ -98,14 +139,14 @@ class KyselyStorage implements KyselyStoragePlugin {
     return this.#closing
   }
 
-  async transaction<T>(fn: (tx: UserStore) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError('transaction: fn must be a function')
     this.#assertOpen()
     let thrown: { error: unknown } | undefined
     try {
       return await this.#engine.db.transaction().execute(async (trx) => {
         try {
-          return await fn(new KyselyUserStore(trx, this.#engine, this.#tables.users, this.#lookups))
+          return await fn(new KyselyTransactionStore(trx, this.#engine, this.#tables, this.#lookups))
         } catch (error) {
           thrown = { error }
           throw error

@@ -1,12 +1,15 @@
 /**
- * Schema migrations for the users table. Every step is idempotent and runs
- * under the engine's migration lock, so init() may run twice, or in two
- * processes at once. Applied versions are recorded in the migrations table.
+ * Schema migrations: the users table, the sessions table and the rate-limit
+ * counters table. Every step is idempotent and runs under the engine's
+ * migration lock, so init() may run twice, or in two processes at once.
+ * Applied versions are recorded in the migrations table, one name per table
+ * and version (`<table>:<n>`), so a database made by an older AuthCore gains
+ * the new tables in place and a renamed table is created afresh.
  */
 import { sql } from 'kysely'
 import { AuthError } from '../../lib/errors.js'
 import type { AnyKysely, StorageEngine } from './storage-engine.js'
-import { USER_COLUMNS, emailKeyIndexName } from './storage-engine.js'
+import { RATE_LIMIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, emailKeyIndexName, sessionIndexNames } from './storage-engine.js'
 import type { AdoptionConflict, ResolvedTableNames } from './storage-options.js'
 import { backfillEmailKeys } from './email-key-backfill.js'
 
@@ -19,10 +22,15 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
       ${sql.ref('applied_at')} ${sql.raw(types.created_at)}
     )${sql.raw(await engine.createTableSuffix(db))}`.execute(db)
 
-    const version = `${tables.users}:1`
-    const applied = await db.selectFrom(tables.migrations).select('name').where('name', '=', version).executeTakeFirst()
-    if (applied === undefined) {
-      await usersV1(db, engine, tables.users, types)
+    const steps: [version: string, run: () => Promise<void>][] = [
+      [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types)],
+      [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions)],
+      [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits)],
+    ]
+    for (const [version, run] of steps) {
+      const applied = await db.selectFrom(tables.migrations).select('name').where('name', '=', version).executeTakeFirst()
+      if (applied !== undefined) continue
+      await run()
       await db.insertInto(tables.migrations)
         .values({ name: version, applied_at: engine.encodeTime(new Date()) })
         .execute()
@@ -59,4 +67,26 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
     await db.updateTable(table).set({ updated_at: now }).where('updated_at', 'is', null).execute()
   }
   await engine.createUniqueIndex(db, table, emailKeyIndexName(table), 'email_key')
+}
+
+/**
+ * Version 1 of the sessions table: one row per refresh session, grouped in
+ * rotation families; indexed by family and by user for the revocations.
+ */
+async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
+  const types = await engine.sessionColumnTypes(db)
+  const columns = SESSION_COLUMNS.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c])}`)
+  await sql`create table if not exists ${sql.table(table)} (${sql.join(columns)})${sql.raw(await engine.createTableSuffix(db))}`
+    .execute(db)
+  const indexes = sessionIndexNames(table)
+  await engine.createIndex(db, table, indexes.family, ['family_id'])
+  await engine.createIndex(db, table, indexes.user, ['user_id'])
+}
+
+/** Version 1 of the counters table: one fixed window per key. */
+async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
+  const types = await engine.rateLimitColumnTypes(db)
+  const columns = RATE_LIMIT_COLUMNS.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c])}`)
+  await sql`create table if not exists ${sql.table(table)} (${sql.join(columns)})${sql.raw(await engine.createTableSuffix(db))}`
+    .execute(db)
 }

@@ -8,7 +8,7 @@
 import { Kysely, MysqlDialect, sql } from 'kysely'
 import type { MysqlPoolLike } from './driver-types.js'
 import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, StorageEngine, UserColumn } from './storage-engine.js'
+import type { AnyKysely, ErrorClass, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
 
 const LOCK_TIMEOUT_SECONDS = 60
 
@@ -26,6 +26,7 @@ export function createMysqlEngine(pool: () => Promise<MysqlPoolLike>, ownsPool: 
 class MysqlEngine implements StorageEngine {
   readonly name = 'mysql'
   readonly updateReturning = false
+  readonly counterUpsert = 'on-duplicate-key'
   readonly db: AnyKysely
   #collation: Promise<string> | undefined
 
@@ -88,6 +89,23 @@ class MysqlEngine implements StorageEngine {
     }
   }
 
+  async sessionColumnTypes(db: AnyKysely): Promise<Record<SessionColumn, string>> {
+    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
+    return {
+      // Session ids are UUIDs; user ids follow the users table (adopted ids up to 255).
+      id: `varchar(128) ${key} not null primary key`,
+      family_id: `varchar(128) ${key} not null`, user_id: `varchar(255) ${key} not null`,
+      secret_hash: `varchar(255) ${key} not null`,
+      created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', idle_expires_at: 'datetime(3) not null',
+      consumed_at: 'datetime(3) null', successor_id: `varchar(128) ${key} null`, revoked_at: 'datetime(3) null',
+    }
+  }
+
+  async rateLimitColumnTypes(db: AnyKysely): Promise<Record<RateLimitColumn, string>> {
+    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
+    return { key: `varchar(255) ${key} not null primary key`, count: 'int not null', reset_at: 'datetime(3) not null' }
+  }
+
   async createTableSuffix(db: AnyKysely): Promise<string> {
     return ` character set utf8mb4 collate ${await this.#binaryCollation(db)}`
   }
@@ -110,6 +128,13 @@ class MysqlEngine implements StorageEngine {
       where table_schema = database() and table_name = ${table} and index_name = ${index}`.execute(db)
     if (rows.length > 0) return
     await sql`create unique index ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
+  }
+
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
+    const { rows } = await sql`select 1 from information_schema.statistics
+      where table_schema = database() and table_name = ${table} and index_name = ${index}`.execute(db)
+    if (rows.length > 0) return
+    await sql`create index ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
   }
 
   classify(err: unknown): ErrorClass {

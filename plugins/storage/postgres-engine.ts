@@ -7,7 +7,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PgPoolLike } from './driver-types.js'
 import { errorCode, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, StorageEngine, UserColumn } from './storage-engine.js'
+import type { AnyKysely, ErrorClass, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
 
 // Arbitrary but fixed: every AuthCore process on a database agrees on it.
 const MIGRATION_LOCK_KEY = 0x4175_7468_436f
@@ -23,6 +23,17 @@ const COLUMN_TYPES: Record<UserColumn, string> = {
   disabled: 'boolean not null default false',
 }
 
+const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
+  id: 'text collate "C" not null primary key',
+  family_id: 'text collate "C" not null', user_id: 'text collate "C" not null', secret_hash: 'text collate "C" not null',
+  created_at: 'timestamptz not null', expires_at: 'timestamptz not null', idle_expires_at: 'timestamptz not null',
+  consumed_at: 'timestamptz', successor_id: 'text collate "C"', revoked_at: 'timestamptz',
+}
+
+const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
+  key: 'varchar(255) collate "C" not null primary key', count: 'integer not null', reset_at: 'timestamptz not null',
+}
+
 // SQLSTATE classes and codes meaning "cannot answer now": connection
 // exceptions (08), operator intervention (57P0x), insufficient resources (53),
 // serialization/deadlock (40001, 40P01), statement timeout (57014).
@@ -36,6 +47,7 @@ export function createPostgresEngine(pool: () => Promise<PgPoolLike>, ownsPool: 
 class PostgresEngine implements StorageEngine {
   readonly name = 'postgres'
   readonly updateReturning = true
+  readonly counterUpsert = 'on-conflict'
   readonly db: AnyKysely
 
   constructor(pool: () => Promise<PgPoolLike>, ownsPool: boolean) {
@@ -69,6 +81,14 @@ class PostgresEngine implements StorageEngine {
     return COLUMN_TYPES
   }
 
+  async sessionColumnTypes(): Promise<Record<SessionColumn, string>> {
+    return SESSION_COLUMN_TYPES
+  }
+
+  async rateLimitColumnTypes(): Promise<Record<RateLimitColumn, string>> {
+    return RATE_LIMIT_COLUMN_TYPES
+  }
+
   async createTableSuffix(): Promise<string> {
     return ''
   }
@@ -85,6 +105,10 @@ class PostgresEngine implements StorageEngine {
 
   async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
     await sql`create unique index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
+  }
+
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
+    await sql`create index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
   }
 
   classify(err: unknown): ErrorClass {

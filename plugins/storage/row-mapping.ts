@@ -1,7 +1,8 @@
 /**
- * Database row -> UserRecord. On the hot path, so it is one object literal
+ * Database row -> UserRecord (and SessionRecord). On the hot path, so it is one object literal
  * with typeof checks and no allocation beyond the record and its two Dates.
  */
+import type { SessionRecord } from '../../lib/session-types.js'
 import type { UserRecord } from '../../lib/storage-types.js'
 
 /** A users row as the drivers return it (types vary by engine). */
@@ -38,7 +39,38 @@ export function mapUserRow(row: UserRow): UserRecord {
   }
 }
 
-function toDate(value: Date | number | string | null): Date {
+/** A sessions row as the drivers return it. */
+export interface SessionRow {
+  id: string
+  family_id: string
+  user_id: string
+  secret_hash: string
+  created_at: Date | number | string
+  expires_at: Date | number | string
+  idle_expires_at: Date | number | string
+  consumed_at: Date | number | string | null
+  successor_id: string | null
+  revoked_at: Date | number | string | null
+}
+
+/** Maps a sessions row. */
+export function mapSessionRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    familyId: row.family_id,
+    userId: row.user_id,
+    secretHash: row.secret_hash,
+    createdAt: toDate(row.created_at),
+    expiresAt: toDate(row.expires_at),
+    idleExpiresAt: toDate(row.idle_expires_at),
+    consumedAt: row.consumed_at === null ? null : toDate(row.consumed_at),
+    successorId: row.successor_id,
+    revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+  }
+}
+
+/** A stored timestamp as a Date: SQLite's epoch milliseconds, or the driver's Date. */
+export function toDate(value: Date | number | string | null): Date {
   if (value instanceof Date) return value
   // SQLite stores epoch milliseconds; a string only appears in adopted data.
   return new Date(value ?? 0)

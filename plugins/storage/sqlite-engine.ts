@@ -11,7 +11,7 @@ import { sql } from 'kysely'
 import type { SqliteDatabaseHandle, SqliteStatementHandle } from './driver-types.js'
 import { acquireConnections, releaseConnections, type SqliteConnections } from './sqlite-connections.js'
 import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, FastRead, StorageEngine, UserColumn } from './storage-engine.js'
+import type { AnyKysely, ErrorClass, FastRead, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
 import { USE_SLOW_PATH } from './storage-engine.js'
 
 /** What the SQLite engine needs: a file to open, or a handle the caller owns. */
@@ -30,6 +30,17 @@ const COLUMN_TYPES: Record<UserColumn, string> = {
   disabled: 'integer not null default 0',
 }
 
+const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
+  id: 'text not null primary key',
+  family_id: 'text not null', user_id: 'text not null', secret_hash: 'text not null',
+  created_at: 'integer not null', expires_at: 'integer not null', idle_expires_at: 'integer not null',
+  consumed_at: 'integer', successor_id: 'text', revoked_at: 'integer',
+}
+
+const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
+  key: 'text not null primary key', count: 'integer not null', reset_at: 'integer not null',
+}
+
 const UNAVAILABLE_PREFIXES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL', 'SQLITE_NOTADB', 'SQLITE_CORRUPT']
 
 /** Builds the SQLite engine; nothing is opened until the first query. Instances on one file share connections. */
@@ -40,6 +51,7 @@ export function createSqliteEngine(config: SqliteEngineConfig): StorageEngine {
 class SqliteEngine implements StorageEngine {
   readonly name = 'sqlite'
   readonly updateReturning = true
+  readonly counterUpsert = 'on-conflict'
   readonly db: AnyKysely
   readonly #connections: SqliteConnections
   #released = false
@@ -77,6 +89,14 @@ class SqliteEngine implements StorageEngine {
     return COLUMN_TYPES
   }
 
+  async sessionColumnTypes(): Promise<Record<SessionColumn, string>> {
+    return SESSION_COLUMN_TYPES
+  }
+
+  async rateLimitColumnTypes(): Promise<Record<RateLimitColumn, string>> {
+    return RATE_LIMIT_COLUMN_TYPES
+  }
+
   async createTableSuffix(): Promise<string> {
     return ''
   }
@@ -92,6 +112,10 @@ class SqliteEngine implements StorageEngine {
 
   async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
     await sql`create unique index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
+  }
+
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
+    await sql`create index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
   }
 
   classify(err: unknown): ErrorClass {

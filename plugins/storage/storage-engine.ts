@@ -17,6 +17,21 @@ export const USER_COLUMNS = [
 /** One of {@link USER_COLUMNS}. */
 export type UserColumn = (typeof USER_COLUMNS)[number]
 
+/** Columns of the sessions table. */
+export const SESSION_COLUMNS = [
+  'id', 'family_id', 'user_id', 'secret_hash', 'created_at', 'expires_at', 'idle_expires_at', 'consumed_at',
+  'successor_id', 'revoked_at',
+] as const
+
+/** One of {@link SESSION_COLUMNS}. */
+export type SessionColumn = (typeof SESSION_COLUMNS)[number]
+
+/** Columns of the rate-limit counters table. */
+export const RATE_LIMIT_COLUMNS = ['key', 'count', 'reset_at'] as const
+
+/** One of {@link RATE_LIMIT_COLUMNS}. */
+export type RateLimitColumn = (typeof RATE_LIMIT_COLUMNS)[number]
+
 /** How a driver error is treated. */
 export type ErrorClass = 'unique-email' | 'unique-id' | 'unavailable' | 'other'
 
@@ -42,6 +57,16 @@ export interface StorageEngine {
   withMigrationLock<T>(fn: (db: AnyKysely) => Promise<T>): Promise<T>
   /** SQL type (with defaults) of each column when AuthCore creates the table. */
   columnTypes(db: AnyKysely): Promise<Record<UserColumn, string>>
+  /** SQL type (with constraints) of each sessions column. */
+  sessionColumnTypes(db: AnyKysely): Promise<Record<SessionColumn, string>>
+  /** SQL type (with constraints) of each counters column. */
+  rateLimitColumnTypes(db: AnyKysely): Promise<Record<RateLimitColumn, string>>
+  /**
+   * How an atomic counter hit is written: `INSERT ... ON CONFLICT DO UPDATE
+   * ... RETURNING` (SQLite >= 3.35, Postgres), or `INSERT ... ON DUPLICATE KEY
+   * UPDATE` followed by a locking read in the same transaction (MySQL, MariaDB).
+   */
+  readonly counterUpsert: 'on-conflict' | 'on-duplicate-key'
   /** Appended to CREATE TABLE (MySQL's character set and collation). */
   createTableSuffix(db: AnyKysely): Promise<string>
   /** Lower-cased names of the columns `table` has now (empty when it does not exist). */
@@ -50,6 +75,8 @@ export interface StorageEngine {
   addColumn(db: AnyKysely, table: string, column: string, type: string): Promise<void>
   /** Creates a unique index on `table(column)` unless it exists. */
   createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void>
+  /** Creates a (non-unique) index on `table(columns)` unless it exists. */
+  createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void>
   /** Classifies a driver error. */
   classify(err: unknown): ErrorClass
   /**
@@ -64,4 +91,9 @@ export interface StorageEngine {
 /** The unique index on the canonical email key. */
 export function emailKeyIndexName(usersTable: string): string {
   return `${usersTable}_email_key_uq`
+}
+
+/** The indexes of the sessions table. */
+export function sessionIndexNames(sessionsTable: string): { readonly family: string; readonly user: string } {
+  return { family: `${sessionsTable}_family_idx`, user: `${sessionsTable}_user_idx` }
 }

@@ -9,6 +9,10 @@ export interface StorageTableNames {
   users?: string
   /** The table recording applied migrations. Default `authcore_migrations`. */
   migrations?: string
+  /** Refresh sessions (`storage.sessions`). Default `authcore_sessions`. */
+  sessions?: string
+  /** Rate-limit counters (`storage.rateLimits`). Default `authcore_rate_limits`. */
+  rateLimits?: string
 }
 
 /** A non-fatal event a storage plugin reports, for example during adoption. */
@@ -48,7 +52,14 @@ export interface CommonStorageOptions {
 export interface ResolvedTableNames {
   readonly users: string
   readonly migrations: string
+  readonly sessions: string
+  readonly rateLimits: string
 }
+
+const DEFAULT_TABLES: ResolvedTableNames = Object.freeze({
+  users: 'users', migrations: 'authcore_migrations', sessions: 'authcore_sessions', rateLimits: 'authcore_rate_limits',
+})
+const TABLE_KEYS = Object.keys(DEFAULT_TABLES) as (keyof ResolvedTableNames)[]
 
 // Postgres truncates identifiers at 63 bytes and MySQL allows 64; index names
 // add a suffix, so table names stay well below both.
@@ -56,20 +67,18 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 
 /** Validates and resolves `tables`; throws `TypeError` on misuse. */
 export function resolveTableNames(tables: unknown, factory: string): ResolvedTableNames {
-  if (tables === undefined) return Object.freeze({ users: 'users', migrations: 'authcore_migrations' })
+  if (tables === undefined) return DEFAULT_TABLES
   if (tables === null || typeof tables !== 'object') {
     throw new TypeError(`${factory}: options.tables must be an object`)
   }
   const given = tables as Record<string, unknown>
   for (const key of Object.keys(given)) {
-    if (key !== 'users' && key !== 'migrations') {
+    if (!(TABLE_KEYS as string[]).includes(key)) {
       throw new TypeError(`${factory}: options.tables.${key} is not a known table`)
     }
   }
-  const resolved: Record<'users' | 'migrations', unknown> = {
-    users: given.users ?? 'users',
-    migrations: given.migrations ?? 'authcore_migrations',
-  }
+  const resolved: Record<string, unknown> = {}
+  for (const key of TABLE_KEYS) resolved[key] = given[key] ?? DEFAULT_TABLES[key]
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
       throw new TypeError(
@@ -77,8 +86,13 @@ export function resolveTableNames(tables: unknown, factory: string): ResolvedTab
       )
     }
   }
-  if (String(resolved.users).toLowerCase() === String(resolved.migrations).toLowerCase()) {
-    throw new TypeError(`${factory}: options.tables.users and options.tables.migrations must differ`)
+  // Unquoted identifiers fold case on some engines and file systems, so names differing only in case clash.
+  const seen = new Map<string, string>()
+  for (const key of TABLE_KEYS) {
+    const folded = String(resolved[key]).toLowerCase()
+    const other = seen.get(folded)
+    if (other !== undefined) throw new TypeError(`${factory}: options.tables.${other} and options.tables.${key} must differ`)
+    seen.set(folded, key)
   }
   return Object.freeze(resolved as unknown as ResolvedTableNames)
 }

@@ -3,6 +3,7 @@
  * subtest, user fixtures and coded-error assertions.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { NewSession, SessionRecord } from '../../lib/session-types.js'
 import type { NewUser, StoragePlugin, UserRecord } from '../../lib/storage-types.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 
@@ -87,4 +88,41 @@ export async function rejectsTypeError(t: ConformanceTest, promise: () => Promis
 export function describe(err: unknown): string {
   if (err instanceof Error) return `${err.name}${(err as { code?: unknown }).code ? ` ${String((err as { code?: unknown }).code)}` : ''}: ${err.message}`
   return String(err)
+}
+
+/** A valid new session of `userId`, starting its own family, live for a day (idle: an hour) from `now`. */
+export function newSession(userId: string, now: Date, overrides: Partial<NewSession> = {}): NewSession {
+  const id = randomUUID()
+  return {
+    id, familyId: id, userId, secretHash: randomBytes(32).toString('base64url'),
+    createdAt: new Date(now.getTime()), expiresAt: new Date(now.getTime() + 86_400_000),
+    idleExpiresAt: new Date(now.getTime() + 3_600_000), ...overrides,
+  }
+}
+
+/** A session record's comparable fields (Dates as milliseconds). */
+export function plainSession(session: SessionRecord | NewSession | undefined): unknown {
+  if (session === undefined) return undefined
+  const ms = (d: Date | null | undefined) => (d instanceof Date ? d.getTime() : d ?? null)
+  const s = session as Partial<SessionRecord> & NewSession
+  return {
+    id: s.id, familyId: s.familyId, userId: s.userId, secretHash: s.secretHash, createdAt: ms(s.createdAt),
+    expiresAt: ms(s.expiresAt), idleExpiresAt: ms(s.idleExpiresAt), consumedAt: ms(s.consumedAt),
+    successorId: s.successorId ?? null, revokedAt: ms(s.revokedAt),
+  }
+}
+
+/** The plugin's session store, failing the test when it has none. */
+export function sessionsOf(t: ConformanceTest, plugin: StoragePlugin): NonNullable<StoragePlugin['sessions']> {
+  const sessions = plugin.sessions
+  if (sessions === undefined) {
+    t.fail('the plugin offered sessions when probed, but this instance has none')
+    throw new Error('no sessions')
+  }
+  return sessions
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }

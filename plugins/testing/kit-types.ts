@@ -3,6 +3,7 @@
  * its caller and declares only the slice of tap's `Test` it uses, so it has
  * no runtime or type dependency on tap.
  */
+import type { RateLimitStore } from '../../lib/rate-limit-types.js'
 import type { StoragePlugin } from '../../lib/storage-types.js'
 
 /** The members of a tap `Test` the kit uses (a tap `t` satisfies it). */
@@ -41,4 +42,25 @@ export interface StorageConformanceOptions {
    * (an in-memory store); the cross-instance tests are then skipped. Default true.
    */
   sharedScope?: boolean
+}
+
+/** What a counter store's author passes to {@link runRateLimitStoreConformance}. */
+export interface RateLimitConformanceOptions {
+  /** Shown in the test names, for example `'redis'`. */
+  name: string
+  /**
+   * Makes a fresh, ready store for one subtest. `scope` is a unique lower-case
+   * identifier (letters and digits): use it to isolate the subtest's keys,
+   * for example in a key prefix or table name.
+   */
+  create(scope: string): RateLimitStore | Promise<RateLimitStore>
+  /** Removes what a scope left behind, after the store's `close()` (if it has one) has run. */
+  destroy?(scope: string): unknown
+  /**
+   * Set true when the backend keeps time by its own clock rather than by the
+   * `now` it is given (Redis expires keys itself). The kit then passes the
+   * real time, waits for short windows to end instead of passing a later
+   * `now`, and allows a few milliseconds of drift in `resetAt`. Default false.
+   */
+  ownClock?: boolean
 }

@@ -1,7 +1,7 @@
 /** Conformance: init() idempotence and concurrency, close(), and a database that goes away. */
 import type { StoragePlugin } from '../../lib/storage-types.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
-import { describe, hasCode, newScope, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
+import { describe, hasCode, newScope, newSession, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
 
 /** Registers the lifecycle subtests. */
 export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOptions): void {
@@ -69,6 +69,18 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
         ['deleteUser', () => plugin.deleteUser(user.id)],
         ['transaction', () => plugin.transaction((tx) => tx.findUserById(user.id))],
       ]
+      const { sessions, rateLimits } = plugin
+      if (sessions !== undefined) {
+        operations.push(
+          ['sessions.createSession', () => sessions.createSession(newSession(user.id, new Date()))],
+          ['sessions.findSession', () => sessions.findSession('gone')],
+          ['sessions.rotateSession', () => sessions.rotateSession('gone', newSession(user.id, new Date()), new Date())],
+          ['sessions.revokeUserSessions', () => sessions.revokeUserSessions(user.id, new Date())],
+        )
+      }
+      if (rateLimits !== undefined) {
+        operations.push(['rateLimits.hit', () => rateLimits.hit('gone', 60, Date.now())], ['rateLimits.peek', () => rateLimits.peek('gone', Date.now())])
+      }
       for (const [name, run] of operations) {
         const err = await rejectsWith(t, run(), 'ERR_AUTH_STORAGE_UNAVAILABLE', name)
         const cause = (err as { cause?: unknown } | undefined)?.cause
@@ -84,6 +96,8 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
         plugin.findUserById(u.id), plugin.findUserByEmailKey(u.emailKey), plugin.updateUser(u.id, { bumpTokenVersion: true }),
         plugin.createUser(newUser(`mid-new-${i}`)), plugin.listUsers({ limit: 3 }),
         plugin.transaction(async (tx) => { await tx.createUser(newUser(`mid-tx-${i}`)); return tx.deleteUser(u.id) }),
+        ...(plugin.sessions === undefined ? [] : [plugin.sessions.createSession(newSession(u.id, new Date()))]),
+        ...(plugin.rateLimits === undefined ? [] : [plugin.rateLimits.hit(`mid-${i}`, 60, Date.now())]),
       ])
       // Observed before the break, so an early rejection is never "unhandled" by the kit itself.
       const settling = Promise.allSettled(inFlight)
