@@ -1,4 +1,5 @@
 import { AuthError } from '../errors.js'
+import { readBounded } from '../read-bounded.js'
 
 /**
  * Reads a JSON object body with a hard byte limit: the declared length is
@@ -12,22 +13,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (declared !== null && Number(declared) > maxBytes) throw new AuthError('ERR_AUTH_BODY_TOO_LARGE')
   if (!request.body) throw new AuthError('ERR_AUTH_BODY_MALFORMED', 'The request body is empty')
 
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined)
-      throw new AuthError('ERR_AUTH_BODY_TOO_LARGE')
-    }
-    chunks.push(value)
-  }
+  const bytes = await readBounded(request.body, maxBytes, () => new AuthError('ERR_AUTH_BODY_TOO_LARGE'))
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch (cause) {
     throw new AuthError('ERR_AUTH_BODY_MALFORMED', 'The request body is not valid UTF-8', { cause })
   }

@@ -1,5 +1,6 @@
 import { importJWK, type JWK } from 'jose'
 import { AuthError } from '../errors.js'
+import { readBounded } from '../read-bounded.js'
 import type { Algorithm } from '../options.js'
 import type { VerifyKey } from './key-ring.js'
 
@@ -32,23 +33,11 @@ async function importRemoteKey(jwk: unknown): Promise<VerifyKey | undefined> {
   }
 }
 
-async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0)
-  if (declared > MAX_JWKS_BYTES) throw new Error('JWKS response too large')
-  const reader = response.body!.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > MAX_JWKS_BYTES) {
-      await reader.cancel()
-      throw new Error('JWKS response too large')
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks).toString('utf8')
+async function readJwks(response: Response): Promise<string> {
+  const tooLarge = () => new Error('JWKS response too large')
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_JWKS_BYTES) throw tooLarge()
+  if (!response.body) return ''
+  return (await readBounded(response.body, MAX_JWKS_BYTES, tooLarge)).toString('utf8')
 }
 
 /** Settings of a {@link RemoteKeySet}, all in seconds. */
@@ -90,7 +79,7 @@ export class RemoteKeySet {
         signal: AbortSignal.timeout(this.#options.timeout * 1000),
       })
       if (!response.ok) throw new Error(`JWKS answered HTTP ${response.status}`)
-      const body = JSON.parse(await readBounded(response)) as { keys?: unknown }
+      const body = JSON.parse(await readJwks(response)) as { keys?: unknown }
       if (!Array.isArray(body.keys)) throw new Error('JWKS document has no keys array')
       const imported = await Promise.all(body.keys.slice(0, MAX_KEYS).map(importRemoteKey))
       const keys = imported.filter((k): k is VerifyKey => k !== undefined)
