@@ -130,11 +130,15 @@ export class AuthCore {
    * a password or role change, a disable or `revokeSessions` ends it at once:
    * `ERR_AUTH_TOKEN_REVOKED`.
    */
-  async verify(token: string, options: { strict?: boolean } = {}): Promise<AccessClaims> {
-    if (this.#closed) throw new AuthError('ERR_AUTH_CLOSED')
-    const claims = await this.#verifier.verify(token)
-    if (options.strict ?? this.#options.strictVerify) await this.#checkVersion(claims)
-    return claims
+  verify(token: string, options: { strict?: boolean } = {}): Promise<AccessClaims> {
+    if (this.#closed) return Promise.reject(new AuthError('ERR_AUTH_CLOSED'))
+    const verified = this.#verifier.verify(token)
+    // The stateless path hands back the verifier's promise as it is: verify is the hot path.
+    if (!(options.strict ?? this.#options.strictVerify)) return verified
+    return verified.then(async (claims) => {
+      await this.#checkVersion(claims)
+      return claims
+    })
   }
 
   /** Strict mode: the token's version must be the user's current one, and the user must exist and be enabled. */

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js'
 import type { AccessClaims } from './claims.js'
 
 interface Entry {
@@ -8,16 +9,16 @@ interface Entry {
 
 /**
  * Remembers tokens that verified, keyed by the exact token string, so a token
- * presented again skips the signature check. Bounded: when full, the oldest
- * entry goes. An entry is never served at or after its token's `exp`, whatever
- * the clock tolerance, so the cache can only be stricter than a full verify.
+ * presented again skips the signature check. Bounded, with constant-time
+ * eviction of the oldest entries. An entry is never served at or after its
+ * token's `exp`, whatever the clock tolerance, so the cache can only be
+ * stricter than a full verify.
  */
 export class VerifiedTokenCache {
-  readonly #max: number
-  readonly #entries = new Map<string, Entry>()
+  readonly #entries: BoundedMap<string, Entry>
 
   constructor(max: number) {
-    this.#max = max
+    this.#entries = new BoundedMap(max)
   }
 
   /** The claims for `token` if it verified before and has not expired at `now` (ms). */
@@ -31,17 +32,12 @@ export class VerifiedTokenCache {
 
   /** Remembers a verified token until its `exp`. */
   set(token: string, claims: AccessClaims): void {
-    if (this.#max === 0) return
-    if (this.#entries.size >= this.#max) {
-      // Map iterates in insertion order: the first key is the oldest entry.
-      this.#entries.delete(this.#entries.keys().next().value!)
-    }
     this.#entries.set(token, { claims, expiresAt: claims.exp * 1000 })
   }
 
   /** Forgets every token whose claims match, for example all of one user's tokens. */
   deleteWhere(match: (claims: AccessClaims) => boolean): void {
-    for (const [token, entry] of this.#entries) if (match(entry.claims)) this.#entries.delete(token)
+    this.#entries.deleteWhere((entry) => match(entry.claims))
   }
 
   /** Forgets everything (used when the set of trusted keys changes). */

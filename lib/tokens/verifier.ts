@@ -6,6 +6,7 @@ import type { AccessClaims } from './claims.js'
 import type { KeyRing, VerifyKey } from './key-ring.js'
 import type { RemoteKeySet } from './remote-key-set.js'
 import { VerifiedTokenCache } from './verified-cache.js'
+import { BoundedMap } from '../bounded-map.js'
 
 /** `typ` values an access token may carry (compared lower-case, without `application/`). */
 const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt'])
@@ -29,22 +30,42 @@ function fromJose(err: unknown): AuthError {
   return new AuthError('ERR_AUTH_TOKEN_MALFORMED', undefined, { cause: err })
 }
 
-function readHeader(token: string): ProtectedHeaderParameters & { alg: Algorithm } {
+type CheckedHeader = { readonly alg: Algorithm; readonly kid: string | undefined }
+
+function checkHeader(encoded: string): CheckedHeader {
   let header: ProtectedHeaderParameters
   try {
-    header = decodeProtectedHeader(token)
+    // decodeProtectedHeader reads only the first segment.
+    header = decodeProtectedHeader(`${encoded}..`)
   } catch (cause) {
     return fail('ERR_AUTH_TOKEN_MALFORMED', undefined, cause)
   }
-  // A JWE or anything that is not three dot-separated parts is not ours to read.
-  if (token.split('.', 4).length !== 3) fail('ERR_AUTH_TOKEN_MALFORMED')
   if (typeof header.alg !== 'string' || !ALGORITHMS.includes(header.alg as Algorithm)) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
   if (header.typ !== undefined) {
     const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : ''
     if (!ACCEPTED_TYPES.has(typ)) fail('ERR_AUTH_TOKEN_TYPE_INVALID')
   }
   if (header.kid !== undefined && typeof header.kid !== 'string') fail('ERR_AUTH_TOKEN_MALFORMED')
-  return header as ProtectedHeaderParameters & { alg: Algorithm }
+  return Object.freeze({ alg: header.alg as Algorithm, kid: header.kid })
+}
+
+// Tokens from one issuer share their header segment, so the checked result is
+// remembered by it. Bounded, and only headers that passed are kept.
+const checkedHeaders = new BoundedMap<string, CheckedHeader>(256)
+
+/** The checked `alg` and `kid` of a compact JWS; refuses other shapes, `none`, unknown algorithms and wrong `typ`s. */
+function readHeader(token: string): CheckedHeader {
+  const first = token.indexOf('.')
+  const second = token.indexOf('.', first + 1)
+  // A JWE or anything that is not three dot-separated parts is not ours to read.
+  if (first <= 0 || second < 0 || token.indexOf('.', second + 1) !== -1) fail('ERR_AUTH_TOKEN_MALFORMED')
+  const encoded = token.slice(0, first)
+  let header = checkedHeaders.get(encoded)
+  if (header === undefined) {
+    header = checkHeader(encoded)
+    checkedHeaders.set(encoded, header)
+  }
+  return header
 }
 
 /** Fills `sub` from `id` and the other way round; refuses tokens where they disagree or neither is a string. */
@@ -71,12 +92,14 @@ function toClaims(payload: JWTPayload): AccessClaims {
 export class TokenVerifier {
   readonly #options: ResolvedOptions
   readonly #ring: Promise<KeyRing>
+  #ringValue: KeyRing | undefined
   readonly #remote: RemoteKeySet | undefined
   readonly #cache: VerifiedTokenCache
 
   constructor(options: ResolvedOptions, ring: Promise<KeyRing>, remote: RemoteKeySet | undefined) {
     this.#options = options
     this.#ring = ring
+    ring.then((value) => (this.#ringValue = value), () => undefined)
     this.#remote = remote
     this.#cache = new VerifiedTokenCache(options.verifyCacheSize)
   }
@@ -86,12 +109,17 @@ export class TokenVerifier {
     return this.#cache
   }
 
-  async #candidates(header: { alg: Algorithm; kid?: string }): Promise<readonly VerifyKey[]> {
-    const ring = await this.#ring
+  /** Local keys that may have verified a token with this header; empty when none. */
+  #localCandidates(ring: KeyRing, header: CheckedHeader): readonly VerifyKey[] {
     // A token that names a kid is checked only with that key. One that names
     // none (Space Cloud and other services sharing a secret) is tried against
     // every key of its algorithm.
-    let found = header.kid === undefined ? ring.verifying : ring.verifying.filter((k) => k.kid === header.kid)
+    return header.kid === undefined ? ring.verifying : ring.verifying.filter((k) => k.kid === header.kid)
+  }
+
+  async #candidates(header: CheckedHeader): Promise<readonly VerifyKey[]> {
+    const ring = this.#ringValue ?? (await this.#ring)
+    let found = this.#localCandidates(ring, header)
     if (this.#remote && !found.some((k) => k.alg === header.alg)) found = await this.#remote.candidates(header.kid)
     if (found.length === 0) fail('ERR_AUTH_TOKEN_KEY_UNKNOWN')
     const sameAlg = found.filter((k) => k.alg === header.alg)

@@ -1,3 +1,5 @@
+import { BoundedMap } from '../bounded-map.js'
+
 /**
  * Token versions read from storage for strict verification, kept for a short
  * time so a burst of requests from one user costs one read. Entries are
@@ -6,12 +8,11 @@
  */
 export class TokenVersionCache {
   readonly #ttlMs: number
-  readonly #max: number
-  readonly #entries = new Map<string, { version: number | undefined; until: number }>()
+  readonly #entries: BoundedMap<string, { version: number | undefined; until: number }>
 
   constructor(ttlSeconds: number, max = 10_000) {
     this.#ttlMs = ttlSeconds * 1000
-    this.#max = max
+    this.#entries = new BoundedMap(max)
   }
 
   /** The cached version (undefined for a user that is gone or disabled), or `miss`. */
@@ -26,7 +27,6 @@ export class TokenVersionCache {
   /** Remembers a user's version; undefined marks a user that may not hold tokens. */
   set(userId: string, version: number | undefined, now: number): void {
     if (this.#ttlMs === 0) return
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!)
     this.#entries.set(userId, { version, until: now + this.#ttlMs })
   }
 
