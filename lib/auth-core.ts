@@ -207,14 +207,16 @@ export class AuthCore {
 
   /**
    * Changes `{ email?, name?, pass? }`. Your own email or password needs
-   * `currentPass`. Returns the user and a fresh token for the caller.
+   * `currentPass`, checked under the same attempt counters and lockout as
+   * sign-in. Returns the user and a fresh token for the caller.
    */
   async editProfile(
     id: string,
     input: { email?: string; name?: string; pass?: string; currentPass?: string },
     options: AsCaller,
+    context?: RequestContext,
   ): Promise<{ user: PublicUser; token: string }> {
-    return editProfile(await this.#ctx(), id, input, options)
+    return editProfile(await this.#ctx(), id, input, options, context)
   }
 
   /** Changes a user's role (admins by default); effective at once. */

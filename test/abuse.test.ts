@@ -148,3 +148,29 @@ t.test('a failing counter store: closed by default, open when asked', async (t) 
   t.ok(await open.auth.signIn({ email: 'o@example.com', pass }), 'let through')
   t.ok(reported.length > 0, 'and the store failure is reported as an error event')
 })
+
+t.test('guessing the current password through editProfile is throttled like sign-in', async (t) => {
+  const { auth, clock, counts } = await setup(t)
+  const { token } = await auth.signUp({ email: 'owner@example.com', name: 'O', pass })
+  const stolen = await auth.verify(token)
+  counts.verify = 0
+  const codes: string[] = []
+  for (let i = 0; i < 30; i++) {
+    const err = await errorOf(auth.editProfile(stolen.sub, { pass: 'attacker chosen pass', currentPass: `guess ${i}` }, { as: stolen }))
+    codes.push(err.code!)
+    if (err.code === 'ERR_AUTH_THROTTLED') clock.now += (err as unknown as { details: { retryAfter: number } }).details.retryAfter * 1000
+  }
+  t.equal(counts.verify, 10, 'at most lockAfter guesses cost a hash')
+  t.equal(codes.filter((c) => c === 'ERR_AUTH_REAUTH_REQUIRED').length, 10)
+  t.ok(codes.slice(-10).every((c) => c === 'ERR_AUTH_ACCOUNT_LOCKED'), 'then the account is locked')
+  await t.rejects(auth.editProfile(stolen.sub, { pass: 'attacker chosen pass', currentPass: pass }, { as: stolen }), { code: 'ERR_AUTH_ACCOUNT_LOCKED' }, 'even the right password waits')
+})
+
+t.test('requests refused for free never count as attempts', async (t) => {
+  const { auth } = await setup(t)
+  await auth.signUp({ email: 'free@example.com', name: 'F', pass })
+  for (let i = 0; i < 30; i++) {
+    await t.rejects(auth.signIn({ email: 'free@example.com', pass: 'x'.repeat(2000) }), { code: 'ERR_AUTH_PASSWORD_WEAK' })
+  }
+  t.ok(await auth.signIn({ email: 'free@example.com', pass }), 'over-long passwords did not lock the account')
+})

@@ -14,7 +14,7 @@ t.test('options are checked', async (t) => {
   t.equal(new MemoryRateLimitStore().maxKeys, 100_000, 'default bound 100 000')
 })
 
-t.test('when full, ended windows are evicted first, then the oldest', async (t) => {
+t.test('when full, ended windows make room; live ones are never evicted', async (t) => {
   const store = new MemoryRateLimitStore({ maxKeys: 3 })
   const now = 1_000_000
   await store.hit('short', 1, now) // ends at now + 1000
@@ -24,23 +24,23 @@ t.test('when full, ended windows are evicted first, then the oldest', async (t) 
   t.equal(store.size, 3, 'still 3')
   t.equal(await store.peek('short', now + 2000), undefined, 'the ended window went')
   t.equal((await store.peek('old', now + 2000))?.count, 1, 'the oldest open window stayed')
-  await store.hit('fifth', 60, now + 2001) // full, nothing ended: the oldest ('old') goes
-  t.equal(await store.peek('old', now + 2001), undefined, 'then the oldest window went')
-  t.same([(await store.peek('new', now + 2001))?.count, (await store.peek('fourth', now + 2001))?.count], [1, 1], 'the newer ones stayed')
+  // Full and nothing ended: a new key is refused, so the limiter fails closed
+  // instead of a flood of new keys wiping someone's lockout.
+  await t.rejects(store.hit('fifth', 60, now + 2001), /full/)
+  t.equal((await store.peek('old', now + 2001))?.count, 1, 'no live window was evicted')
+  t.equal((await store.hit('old', 60, now + 2002)).count, 2, 'existing windows still count')
   t.equal(store.size, 3, 'never more than maxKeys')
-  // A window reopened after it ended counts as new, so it is not the oldest any more.
-  await store.hit('new', 60, now + 70_000)
-  await store.hit('sixth', 60, now + 70_001)
-  t.equal((await store.peek('new', now + 70_001))?.count, 1, 'the reopened window survives')
+  t.equal((await store.hit('fifth', 60, now + 61_000)).count, 1, 'once windows end, new keys fit again')
 })
 
 t.test('memory stays bounded under many keys', async (t) => {
   const store = new MemoryRateLimitStore({ maxKeys: 500 })
   const now = Date.now()
-  for (let i = 0; i < 20_000; i++) await store.hit(`key-${i}`, 60, now)
+  let refused = 0
+  for (let i = 0; i < 20_000; i++) await store.hit(`key-${i}`, 60, now).catch(() => refused++)
   t.equal(store.size, 500, 'size held at maxKeys')
-  t.equal((await store.peek('key-19999', now))?.count, 1, 'the newest key is kept')
-  t.equal(await store.peek('key-0', now), undefined, 'the oldest was evicted')
+  t.equal(refused, 19_500, 'keys beyond the bound were refused')
+  t.equal((await store.peek('key-0', now))?.count, 1, 'the first windows are kept')
   t.equal(await store.purge(now + 60_000), 500, 'purge drops every ended window')
   t.equal(store.size, 0, 'empty')
 })

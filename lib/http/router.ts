@@ -77,7 +77,7 @@ export function createRouter(auth: RoutedAuth, options: RouterOptions): (request
   const caller = (call: Call): Promise<AccessClaims> => auth.authenticate(call.request.headers.get('authorization'))
   const edit: Handler = async (call) => {
     const as = await caller(call)
-    return ok(await auth.editProfile(decodeId(call.params[0]!), editInput(await body(call)) as never, { as }))
+    return ok(await auth.editProfile(decodeId(call.params[0]!), editInput(await body(call)) as never, { as }, call.context))
   }
   const routes: Route[] = [
     { pattern: /^\/email\/signup$/, methods: { POST: async (call) => ok(await auth.signUp((await body(call)) as never, call.context)) } },
@@ -103,7 +103,10 @@ export function createRouter(auth: RoutedAuth, options: RouterOptions): (request
     routes.push({ pattern: /^\/\.well-known\/jwks\.json$/, methods: { GET: async () => ok(await auth.jwks()) } })
   }
 
-  return async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
+  return async function handle(request: Request, given: RequestContext = {}): Promise<Response> {
+    // A request whose address the adapter could not tell still counts, in one
+    // shared bucket: the limits never silently switch off.
+    const context: RequestContext = { clientAddress: given.clientAddress ?? 'unknown' }
     try {
       const url = new URL(request.url)
       const { basePath } = options

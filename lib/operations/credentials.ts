@@ -47,6 +47,10 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
   const parsed = parseInput('signIn', input)
   await ctx.limiter.address('sign-in', request.clientAddress)
   const { key } = normalizeEmail(parsed.email)
+  // What is refused for free (an over-long password, a full hash queue) must
+  // not count as an attempt, or anyone could lock an account at no cost.
+  ctx.passwords.normalize(parsed.pass)
+  ctx.passwords.assertCapacity()
   // Locked or delayed accounts are refused here, before any hash is computed.
   await ctx.limiter.beforeAttempt(key)
   const outcome = await ctx.method.signIn(parsed, ctx.methodContext)

@@ -8,6 +8,7 @@ import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
 import { invalidateUser } from './sessions.js'
+import type { RequestContext } from '../plugin-types.js'
 
 /**
  * Changes a user's email, name or password. Changing your own email or
@@ -21,6 +22,7 @@ export async function editProfile(
   id: unknown,
   input: unknown,
   options: AsCaller,
+  request: RequestContext = {},
 ): Promise<{ user: PublicUser; token: string }> {
   const caller = await loadCaller(ctx, options)
   const changes = parseInput('editProfile', input)
@@ -35,10 +37,19 @@ export async function editProfile(
   if (!(await allowed(ctx.rules.canEdit, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   const self = target.record.id === caller.id
   if (self && (email !== undefined || pass !== undefined)) {
-    const current = changes.currentPass === undefined ? undefined : ctx.passwords.normalize(changes.currentPass, 'currentPass')
-    if (current === undefined || !(await ctx.passwords.verify(target.record.passwordHash, current))) {
+    if (changes.currentPass === undefined) throw new AuthError('ERR_AUTH_REAUTH_REQUIRED')
+    const current = ctx.passwords.normalize(changes.currentPass, 'currentPass')
+    // A password check like sign-in's, under the same counters: a stolen
+    // token must not become an unlimited password-guessing oracle.
+    ctx.passwords.assertCapacity()
+    const { emailKey } = target.record
+    await ctx.limiter.address('sign-in', request.clientAddress)
+    await ctx.limiter.beforeAttempt(emailKey)
+    if (!(await ctx.passwords.verify(target.record.passwordHash, current))) {
+      await ctx.limiter.afterFailure(emailKey, target.record.id)
       throw new AuthError('ERR_AUTH_REAUTH_REQUIRED')
     }
+    await ctx.limiter.afterSuccess(emailKey)
   }
   await ctx.hooks.run('beforeEditProfile', {
     userId: target.record.id,

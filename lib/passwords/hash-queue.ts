@@ -17,6 +17,11 @@ export class HashQueue {
     this.#maxQueue = maxQueue
   }
 
+  /** True when a new request would be refused with `ERR_AUTH_BUSY`. */
+  get full(): boolean {
+    return this.#running >= this.#concurrency && this.#waiting.length >= this.#maxQueue
+  }
+
   /** Runs `work` when a slot is free; rejects with `ERR_AUTH_BUSY` when the queue is full. */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.#running >= this.#concurrency) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import { AuthError } from '../errors.js'
 import { commonPasswords } from './blocklist.js'
 import { HashQueue } from './hash-queue.js'
 import { argon2Hasher, type Argon2Params, type PasswordHasher } from './hasher.js'
@@ -58,6 +59,11 @@ export class PasswordService {
     return normalizePassword(raw, this.#policy.maxLength, field)
   }
 
+  /** Refuses at once with `ERR_AUTH_BUSY` when no hash could be queued now (checked before counting an attempt). */
+  assertCapacity(): void {
+    if (this.#queue.full) throw new AuthError('ERR_AUTH_BUSY')
+  }
+
   /** Hashes a normalised password. */
   hash(pass: string): Promise<string> {
     return this.#queue.run(() => this.#hasher.hash(pass))
@@ -70,10 +76,15 @@ export class PasswordService {
    */
   verify(hash: string | null | undefined, pass: string): Promise<boolean> {
     return this.#queue.run(async () => {
-      const ok = typeof hash === 'string' && hash !== '' && (await this.#hasher.verify(hash, pass))
-      if (!ok && (typeof hash !== 'string' || hash === '' || this.#hasher.needsRehash(hash))) {
+      if (typeof hash !== 'string' || hash === '') {
         await this.#hasher.verify(this.#dummyHash, pass)
+        return false
       }
+      if (!this.#hasher.needsRehash(hash)) return this.#hasher.verify(hash, pass)
+      // A legacy or weaker hash runs beside the dummy: the answer takes as
+      // long as the slower of the two, never their sum, so a wrong password
+      // on an old account costs what an unknown email costs.
+      const [ok] = await Promise.all([this.#hasher.verify(hash, pass), this.#hasher.verify(this.#dummyHash, pass)])
       return ok
     })
   }

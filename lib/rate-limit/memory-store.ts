@@ -1,9 +1,10 @@
 /**
  * The default {@link RateLimitStore}: counters in this process's memory.
  * Bounded: at most `maxKeys` windows are kept; when full, windows that have
- * ended go first, then the oldest ones. No timers, so it never keeps the
- * process alive; ended windows are dropped lazily (on access, when full, or by
- * `purge`).
+ * ended make room, and if none has, a new key is refused (the limiter then
+ * fails closed) rather than evicting a live window such as a lockout. No
+ * timers, so it never keeps the process alive; ended windows are dropped
+ * lazily (on access, when full, or by `purge`).
  */
 import type { CounterState, RateLimitStore } from '../rate-limit-types.js'
 
@@ -96,11 +97,12 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   // Full: drop ended windows (only when one can have ended since the last
-  // sweep, so a full map of open windows costs O(1) per hit), else the oldest.
+  // sweep, so a full map of open windows costs O(1) per hit). A live window is
+  // never evicted: dropping the oldest would let a flood of new keys wipe an
+  // account's lockout. Refusing instead makes the limiter fail closed.
   #makeRoom(now: number): void {
     if (this.#nextEnd <= now && this.#sweep(now) > 0) return
-    const oldest = this.#windows.keys().next()
-    if (!oldest.done) this.#windows.delete(oldest.value)
+    throw new Error(`MemoryRateLimitStore is full: ${this.maxKeys} windows are open`)
   }
 
   #sweep(now: number): number {

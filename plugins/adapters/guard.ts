@@ -8,9 +8,13 @@ import { errorResponse } from '../../lib/http/respond.js'
 import type { AccessClaims } from '../../lib/tokens/claims.js'
 import type { AdapterAuth, GuardOptions } from './options.js'
 
-/** Verifies the header and checks the role; throws an AuthError to refuse. */
+/**
+ * Verifies the header and checks the role; throws an AuthError to refuse.
+ * Strict by default: the token's version must be the user's current one, so
+ * the role it carries is the role the user has now.
+ */
 export async function authorize(auth: AdapterAuth, header: string | undefined, options: GuardOptions): Promise<AccessClaims> {
-  const claims = await auth.authenticate(header)
+  const claims = await auth.authenticate(header, { strict: options.strict ?? true })
   const { roles } = options
   if (roles && (typeof claims.role !== 'string' || !roles.includes(claims.role))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   return claims

@@ -16,9 +16,11 @@ export interface ServeOptions {
    * Which socket peers may report the client address in `X-Forwarded-For`.
    * `false` (default): never; the client address is the socket peer.
    * `true`: every peer (only when nothing but your proxy can reach the app).
-   * A function: the peers it returns true for, for example your proxy's
-   * address. When trusted, the left-most `X-Forwarded-For` entry is used, so
-   * the proxy must overwrite the header, not append to what the client sent.
+   * A function: the addresses of your proxies. `X-Forwarded-For` is read
+   * from the right (proxies append to it; what is left of the first
+   * untrusted hop is whatever the client sent): with `true` the right-most
+   * entry is the client; with a function, trusted hops are skipped from the
+   * right and the first untrusted one is the client.
    */
   trustProxy?: boolean | ((address: string) => boolean)
 }
@@ -30,6 +32,12 @@ export interface GuardOptions {
    * omitted, any valid access token passes.
    */
   roles?: readonly string[]
+  /**
+   * Also check the token against the user as stored now (token version,
+   * disabled, deleted), so a role change, a disable or a revocation shuts the
+   * guard at once. Default true; false trusts the token alone until its `exp`.
+   */
+  strict?: boolean
 }
 
 function checkKeys(options: object, allowed: readonly string[], where: string): void {
@@ -68,12 +76,13 @@ export function serveOptions(options: unknown, where: string): Readonly<ServeOpt
 export function guardOptions(options: unknown, where: string): Readonly<GuardOptions> {
   checkObject(options, where)
   if (options === undefined) return Object.freeze({})
-  checkKeys(options, ['roles'], where)
-  const { roles } = options
-  if (roles === undefined) return Object.freeze({})
+  checkKeys(options, ['roles', 'strict'], where)
+  const { roles, strict } = options
+  if (strict !== undefined && typeof strict !== 'boolean') throw new TypeError(`${where}: strict must be a boolean`)
+  if (roles === undefined) return Object.freeze(strict === undefined ? {} : { strict })
   if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => typeof r === 'string' && r !== '')) {
     // An empty list would lock everyone out, which is never what was meant.
     throw new TypeError(`${where}: roles must be a non-empty array of role names`)
   }
-  return Object.freeze({ roles: Object.freeze([...roles]) as readonly string[] })
+  return Object.freeze({ roles: Object.freeze([...roles]) as readonly string[], ...(strict !== undefined && { strict }) })
 }

@@ -8,8 +8,13 @@ export function underBase(pathname: string, basePath: string): boolean {
 }
 
 /**
- * The client address: the socket peer, unless `trustProxy` trusts that peer,
- * in which case the left-most `X-Forwarded-For` entry (when it is an IP).
+ * The client address: the socket peer, unless `trustProxy` trusts that peer.
+ * Then `X-Forwarded-For` is read from the right, because proxies append to
+ * it and everything left of the first untrusted hop is whatever the client
+ * chose to send: `true` trusts the peer as the one proxy and takes the
+ * right-most entry; a function also skips, from the right, every entry it
+ * trusts (proxies behind proxies) and takes the first it does not. A
+ * malformed entry falls back to the peer.
  */
 export function resolveClientAddress(
   peer: string | undefined,
@@ -17,7 +22,13 @@ export function resolveClientAddress(
   trustProxy: ServeOptions['trustProxy'],
 ): string | undefined {
   if (!trustProxy || peer === undefined) return peer
-  if (typeof trustProxy === 'function' && trustProxy(peer) !== true) return peer
-  const forwarded = forwardedFor?.split(',')[0]?.trim()
-  return forwarded && isIP(forwarded) ? forwarded : peer
+  const trusts = (address: string) => trustProxy === true || trustProxy(address) === true
+  if (!trusts(peer) || !forwardedFor) return peer
+  const hops = forwardedFor.split(',').map((hop) => hop.trim())
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!
+    if (!isIP(hop)) return peer
+    if (trustProxy === true || !trusts(hop) || i === 0) return hop
+  }
+  return peer
 }

@@ -544,11 +544,16 @@ export async function runHttpCases(t: Test, start: StartApp, deviations: Record<
 
   await t.test('trustProxy: a trusted peer reports the client address', async (t) => {
     const proxied = recording(auth)
-    const app = await started(t, start, proxied.auth, { trustProxy: (address) => address === '127.0.0.1' })
+    // Our proxies: the peer, and one more hop in front of it.
+    const app = await started(t, start, proxied.auth, { trustProxy: (address) => address === '127.0.0.1' || address === '10.0.0.1' })
     await send(app.url, { path: '/auth/nope', headers: [['x-forwarded-for', '203.0.113.7, 10.0.0.1']] })
+    // Whatever the client put in front of the real hops is ignored: read from the right.
+    await send(app.url, { path: '/auth/nope', headers: [['x-forwarded-for', '6.6.6.6, 203.0.113.8']] })
     await send(app.url, { path: '/auth/nope', headers: [['x-forwarded-for', 'not an address']] })
     await send(app.url, { path: '/auth/nope' })
-    t.same(proxied.seen, [{ clientAddress: '203.0.113.7' }, { clientAddress: '127.0.0.1' }, { clientAddress: '127.0.0.1' }])
+    t.same(proxied.seen, [
+      { clientAddress: '203.0.113.7' }, { clientAddress: '203.0.113.8' }, { clientAddress: '127.0.0.1' }, { clientAddress: '127.0.0.1' },
+    ])
   })
 
   await t.test('trustProxy: an untrusted peer cannot', async (t) => {
