@@ -54,6 +54,16 @@ const validators = Object.fromEntries(
   Object.entries(schemas).map(([key, schema]) => [key, ajv.compile(schema)]),
 ) as unknown as { [K in keyof Inputs]: ValidateFunction<Inputs[K]> }
 
+// A lone surrogate is not text: databases store it as something else and
+// read back a different string.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function checkWellFormed(value: string, field: string): void {
+  if (LONE_SURROGATE.test(value)) {
+    throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${field} is not well-formed Unicode text`, { details: { field } })
+  }
+}
+
 /**
  * Checks `input` against the schema for `kind` and returns it as a fresh
  * object holding only the known fields (so nothing from the input that
@@ -66,10 +76,14 @@ export function parseInput<K extends keyof Inputs>(kind: K, input: unknown): Inp
     throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${problems.join('; ')}`, { details: { problems } })
   }
   const schema = schemas[kind] as { properties?: object }
+  if (typeof input === 'string') checkWellFormed(input, kind)
   if (schema.properties === undefined) return input
   const copy: Record<string, unknown> = {}
   for (const key of Object.keys(schema.properties)) {
-    if (Object.hasOwn(input as object, key)) copy[key] = (input as Record<string, unknown>)[key]
+    if (!Object.hasOwn(input as object, key)) continue
+    const value = (input as Record<string, unknown>)[key]
+    if (typeof value === 'string') checkWellFormed(value, key)
+    copy[key] = value
   }
   return copy as Inputs[K]
 }

@@ -114,6 +114,10 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   }
   const keys = bad('secret') || bad('keys') ? [] : resolveKeys(options, problems)
   const jwksUrl = options.jwksUrl === undefined || bad('jwksUrl') ? undefined : checkJwksUrl(options.jwksUrl, problems)
+  if (options.jwksUrl !== undefined && options.issuer === undefined && options.audience === undefined) {
+    // A shared key set (a big identity provider's) signs tokens for every app it serves.
+    problems.push('jwksUrl needs issuer or audience too, or any token its keys sign would be accepted (ID tokens, other apps\' tokens)')
+  }
   const seconds = (field: keyof AuthCoreOptions, fallback: number) =>
     bad(field) || options[field] === undefined ? fallback : toSeconds(options[field] as number | string)
   const accessTokenTtl = seconds('accessTokenTtl', 15 * 60)

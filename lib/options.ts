@@ -57,7 +57,7 @@ export interface AuthCoreOptions {
   secret?: string | Uint8Array
   /** Keys for signing and verifying; one signs, the others verify only (rotation). */
   keys?: KeyOptions[]
-  /** A JWKS URL (https, or http on a loopback address) whose public keys verify tokens. */
+  /** A JWKS URL (https, or http on a loopback address) whose public keys verify tokens. Needs `issuer` or `audience`. */
   jwksUrl?: string
   /** Caching and rate bounds for {@link jwksUrl}. */
   jwks?: JwksOptions

@@ -101,6 +101,7 @@ export async function startCore({ options, ring: ringPromise, hooks, events, for
       hooks,
       roles: Object.freeze({ default: options.defaultRole, signUp: options.signUpRoles }),
     }),
+    refreshKey: ring.refreshKey,
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
   })

@@ -4,6 +4,9 @@ import t, { type Test } from 'tap'
 import { AuthCore, isAuthError } from '../lib/index.js'
 import { ec, ed, mint, newSecret, rsa } from './helpers/keys.js'
 
+/** A JWKS makes sense only with an issuer (or audience) to pin: the options require one. */
+const ISS = 'https://issuer.test'
+
 /** A JWKS endpoint on 127.0.0.1 whose answer the test controls, counting requests. */
 async function jwksServer(t: Test) {
   const state = { body: JSON.stringify({ keys: [] }) as string, status: 200, hits: 0 }
@@ -28,9 +31,9 @@ t.test('tokens verify against keys fetched from the JWKS URL', async (t) => {
   const r = rsa()
   const e = ec()
   state.body = JSON.stringify({ keys: [publicJwk(r, 'r1', 'RS256'), publicJwk(e, 'e1')] })
-  const auth = new AuthCore({ jwksUrl: url })
-  t.equal((await auth.verify(await mint(r.privateKey, {}, { alg: 'RS256', kid: 'r1' }))).sub, 'user-1')
-  t.equal((await auth.verify(await mint(e.privateKey, {}, { alg: 'ES256', kid: 'e1' }))).sub, 'user-1', 'alg derived from kty when the JWK has none')
+  const auth = new AuthCore({ issuer: ISS, jwksUrl: url })
+  t.equal((await auth.verify(await mint(r.privateKey, { iss: ISS }, { alg: 'RS256', kid: 'r1' }))).sub, 'user-1')
+  t.equal((await auth.verify(await mint(e.privateKey, { iss: ISS }, { alg: 'ES256', kid: 'e1' }))).sub, 'user-1', 'alg derived from kty when the JWK has none')
   t.equal(state.hits, 1, 'fetched once, then cached')
 })
 
@@ -39,15 +42,15 @@ t.test('unknown kid refetches at most once per cooldown', async (t) => {
   const r = rsa()
   state.body = JSON.stringify({ keys: [publicJwk(r, 'r1')] })
   let clock = Date.now()
-  const auth = new AuthCore({ jwksUrl: url, jwks: { cooldown: 30 }, now: () => clock })
-  await auth.verify(await mint(r.privateKey, {}, { alg: 'RS256', kid: 'r1' }))
+  const auth = new AuthCore({ issuer: ISS, jwksUrl: url, jwks: { cooldown: 30 }, now: () => clock })
+  await auth.verify(await mint(r.privateKey, { iss: ISS }, { alg: 'RS256', kid: 'r1' }))
   t.equal(state.hits, 1)
 
   const rotated = rsa()
-  const newToken = await mint(rotated.privateKey, {}, { alg: 'RS256', kid: 'r2' })
+  const newToken = await mint(rotated.privateKey, { iss: ISS }, { alg: 'RS256', kid: 'r2' })
   // Many tokens with made-up kids inside one cooldown cause no fetch.
   for (let i = 0; i < 20; i++) {
-    await t.rejects(auth.verify(await mint(rotated.privateKey, {}, { alg: 'RS256', kid: `fake-${i}` })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' })
+    await t.rejects(auth.verify(await mint(rotated.privateKey, { iss: ISS }, { alg: 'RS256', kid: `fake-${i}` })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' })
   }
   t.equal(state.hits, 1, 'no refetch inside the cooldown')
 
@@ -73,20 +76,20 @@ t.test('the JWKS never supplies symmetric, private, encryption or mismatched key
       null,
     ],
   })
-  const auth = new AuthCore({ jwksUrl: url, verifyCacheSize: 0 })
-  await t.rejects(auth.verify(await mint(new TextEncoder().encode(secret), {}, { kid: 'oct' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'oct key ignored')
-  await t.rejects(auth.verify(await mint(r.privateKey, {}, { alg: 'RS256', kid: 'priv' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'private JWK ignored')
-  await t.rejects(auth.verify(await mint(e.privateKey, {}, { alg: 'ES256', kid: 'enc' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'enc key ignored')
-  await t.rejects(auth.verify(await mint(e.privateKey, {}, { alg: 'ES256', kid: 'lying' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'key whose alg contradicts its type ignored')
+  const auth = new AuthCore({ issuer: ISS, jwksUrl: url, verifyCacheSize: 0 })
+  await t.rejects(auth.verify(await mint(new TextEncoder().encode(secret), { iss: ISS }, { kid: 'oct' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'oct key ignored')
+  await t.rejects(auth.verify(await mint(r.privateKey, { iss: ISS }, { alg: 'RS256', kid: 'priv' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'private JWK ignored')
+  await t.rejects(auth.verify(await mint(e.privateKey, { iss: ISS }, { alg: 'ES256', kid: 'enc' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'enc key ignored')
+  await t.rejects(auth.verify(await mint(e.privateKey, { iss: ISS }, { alg: 'ES256', kid: 'lying' })), { code: 'ERR_AUTH_TOKEN_KEY_UNKNOWN' }, 'key whose alg contradicts its type ignored')
 })
 
 t.test('an unreachable JWKS gives a clear error; a failed refetch keeps the last good keys', async (t) => {
   const { state, url } = await jwksServer(t)
   state.status = 500
   let clock = Date.now()
-  const auth = new AuthCore({ jwksUrl: url, jwks: { cooldown: 10, cacheMaxAge: 60 }, now: () => clock })
+  const auth = new AuthCore({ issuer: ISS, jwksUrl: url, jwks: { cooldown: 10, cacheMaxAge: 60 }, now: () => clock })
   const d = ed()
-  const token = await mint(d.privateKey, {}, { alg: 'EdDSA', kid: 'd1' })
+  const token = await mint(d.privateKey, { iss: ISS }, { alg: 'EdDSA', kid: 'd1' })
   const err = await auth.verify(token).catch((e: unknown) => e)
   t.ok(isAuthError(err, 'ERR_AUTH_JWKS_UNAVAILABLE'), 'no keys yet: unavailable')
   t.equal((err as { status: number }).status, 503)
@@ -100,13 +103,18 @@ t.test('an unreachable JWKS gives a clear error; a failed refetch keeps the last
 
   state.status = 500
   clock += 61_000
-  t.ok(await auth.verify(await mint(d.privateKey, { sub: 'other' }, { alg: 'EdDSA', kid: 'd1' })), 'stale set kept when the refetch fails')
+  t.ok(await auth.verify(await mint(d.privateKey, { iss: ISS, sub: 'other' }, { alg: 'EdDSA', kid: 'd1' })), 'stale set kept when the refetch fails')
+})
+
+t.test('a JWKS URL without an issuer or audience is refused at construction', async (t) => {
+  t.throws(() => new AuthCore({ jwksUrl: 'https://issuer.example/jwks' }), { code: 'ERR_AUTH_OPTIONS_INVALID' })
+  t.ok(new AuthCore({ jwksUrl: 'https://issuer.example/jwks', audience: 'my-api' }))
 })
 
 t.test('an oversized JWKS document is refused', async (t) => {
   const { state, url } = await jwksServer(t)
   state.body = JSON.stringify({ keys: [], pad: 'x'.repeat(300 * 1024) })
-  const auth = new AuthCore({ jwksUrl: url })
+  const auth = new AuthCore({ issuer: ISS, jwksUrl: url })
   const d = ed()
-  await t.rejects(auth.verify(await mint(d.privateKey, {}, { alg: 'EdDSA', kid: 'd1' })), { code: 'ERR_AUTH_JWKS_UNAVAILABLE' })
+  await t.rejects(auth.verify(await mint(d.privateKey, { iss: ISS }, { alg: 'EdDSA', kid: 'd1' })), { code: 'ERR_AUTH_JWKS_UNAVAILABLE' })
 })

@@ -20,7 +20,7 @@ t.test('valid options construct and are usable', async (t) => {
   t.ok(new AuthCore({ secret }))
   t.ok(new AuthCore({ secret: new Uint8Array(32).fill(7) }))
   t.ok(new AuthCore({ keys: [{ alg: 'RS256', privateKey: rsa().privateKey }] }))
-  t.ok(new AuthCore({ jwksUrl: 'https://issuer.example/.well-known/jwks.json' }))
+  t.ok(new AuthCore({ jwksUrl: 'https://issuer.example/.well-known/jwks.json', issuer: 'https://issuer.example' }))
   t.ok(new AuthCore({ secret, accessTokenTtl: '10 minutes', clockTolerance: 2, issuer: ['a', 'b'], audience: 'api' }))
 })
 
@@ -63,8 +63,9 @@ t.test('every option error', async (t) => {
     ['two signing keys', { keys: [{ alg: 'HS256', secret }, { alg: 'HS256', secret: newSecret() }] }, /2 signing keys; mark all but one with use: 'verify'/],
     ['duplicate kid', { keys: [{ kid: 'a', alg: 'HS256', secret }, { kid: 'a', alg: 'HS256', secret: newSecret(), use: 'verify' }] }, /two keys with the same kid/],
     ['bad use', { keys: [{ alg: 'HS256', secret, use: 'encrypt' }] }, /keys\[0\]\.use must be 'sign' or 'verify'/],
-    ['jwksUrl over http', { jwksUrl: 'http://issuer.example/jwks' }, /jwksUrl must use https/],
-    ['jwksUrl not a URL', { jwksUrl: 'not a url' }, /jwksUrl must be an absolute URL/],
+    ['jwksUrl over http', { jwksUrl: 'http://issuer.example/jwks', issuer: 'i' }, /jwksUrl must use https/],
+    ['jwksUrl not a URL', { jwksUrl: 'not a url', issuer: 'i' }, /jwksUrl must be an absolute URL/],
+    ['jwksUrl alone', { jwksUrl: 'https://issuer.example/jwks' }, /jwksUrl needs issuer or audience/],
     ['jwks unknown field', { secret, jwks: { ttl: 1 } }, /jwks\.ttl is not a known option/],
     ['jwks bad duration', { secret, jwks: { cooldown: -1 } }, /jwks\.cooldown must be a number of seconds/],
     ['issuer empty list', { secret, issuer: [] }, /issuer must be a non-empty string or a non-empty list/],

@@ -169,3 +169,37 @@ t.test('sessions() lists live sessions without secrets, to the user or an admin 
   const other = await auth.signUp({ email: 'o@example.com', name: 'O', pass })
   await t.rejects(auth.sessions(claims.sub, { as: await auth.verify(other.token) }), { code: 'ERR_AUTH_USER_NOT_FOUND' })
 })
+
+t.test('a fault while ending sessions undoes the role change with it (one transaction)', async (t) => {
+  const { sqliteStorage } = await import('../plugins/storage/sqlite.js')
+  const storage = sqliteStorage({ filename: ':memory:' })
+  let inject = false
+  const bind = <T extends object>(target: T, override: (prop: PropertyKey) => unknown) =>
+    new Proxy(target, {
+      get(obj, prop) {
+        const replaced = override(prop)
+        if (replaced !== undefined) return replaced
+        const value = Reflect.get(obj, prop)
+        return typeof value === 'function' ? value.bind(obj) : value
+      },
+    })
+  const faulty = bind(storage, (prop) =>
+    prop === 'transaction'
+      ? (fn: (tx: object) => Promise<unknown>) =>
+          storage.transaction((tx) =>
+            fn(bind(tx, (p) => (p === 'sessions' ? bind(tx.sessions!, (q) => (q === 'revokeUserSessions' && inject ? async () => Promise.reject(new Error('injected fault')) : undefined)) : undefined))),
+          )
+      : undefined,
+  )
+  const auth = await makeAuth(t, { storage: faulty })
+  await auth.createUser({ email: 'root@example.com', name: 'Root', pass, role: 'admin' })
+  const admin = await auth.verify((await auth.signIn({ email: 'root@example.com', pass })).token)
+  const victim = await auth.signUp({ email: 'v@example.com', name: 'V', pass })
+  const claims = await auth.verify(victim.token)
+  inject = true
+  await t.rejects(auth.setRole(claims.sub, 'editor', { as: admin }), /injected fault/)
+  inject = false
+  t.equal((await auth.profile(claims.sub, { as: admin })).role, 'user', 'the role change was rolled back')
+  t.ok(await auth.profile(claims.sub, { as: claims }), "the user's token version did not move either")
+  t.ok(await auth.refresh(victim.refreshToken!), 'and their session is intact')
+})

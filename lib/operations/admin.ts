@@ -4,7 +4,7 @@ import { parseInput } from '../input.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
-import { invalidateUser } from './sessions.js'
+import { updateAndRevoke } from './sessions.js'
 
 /** Gives a user a new role (admins by default). Takes effect at once: the token version advances and their sessions end. */
 export async function setRole(ctx: CoreContext, id: unknown, role: unknown, options: AsCaller): Promise<PublicUser> {
@@ -14,9 +14,8 @@ export async function setRole(ctx: CoreContext, id: unknown, role: unknown, opti
   if (!(await allowed(ctx.rules.canSetRole, caller, target.user, to))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   const from = target.record.role
   if (from === to) return target.user
-  const updated = await ctx.storage.updateUser(target.record.id, { role: to, bumpTokenVersion: true })
+  const updated = await updateAndRevoke(ctx, target.record.id, { role: to })
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
-  await invalidateUser(ctx, updated.id)
   const user = toPublicUser(updated)
   ctx.events.emit('user:role-changed', { user, from, to, by: caller.id })
   return user
@@ -29,9 +28,8 @@ export async function setDisabled(ctx: CoreContext, id: unknown, disabled: unkno
   const target = await readableTarget(ctx, caller, id)
   if (!(await allowed(ctx.rules.canDisable, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   if (target.record.disabled === disabled) return target.user
-  const updated = await ctx.storage.updateUser(target.record.id, { disabled, bumpTokenVersion: true })
+  const updated = await updateAndRevoke(ctx, target.record.id, { disabled })
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
-  await invalidateUser(ctx, updated.id)
   const user = toPublicUser(updated)
   ctx.events.emit('user:disabled-changed', { user, disabled, by: caller.id })
   return user

@@ -25,6 +25,8 @@ export interface CoreContext {
   readonly methodContext: MethodContext
   /** Signs an access token for a stored user, naming its refresh session family when there is one. */
   issueToken(user: UserRecord, sessionId?: string): Promise<string>
+  /** The server key refresh successors are derived with; undefined without a signing key. */
+  readonly refreshKey: Buffer | undefined
   /** Drops what this instance caches about a user (verified tokens, token version) after a change. */
   forgetUser(userId: string): void
 }

@@ -7,7 +7,7 @@ import { normalizeName } from '../users/name.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
-import { invalidateUser } from './sessions.js'
+import { updateAndRevoke } from './sessions.js'
 import type { RequestContext } from '../plugin-types.js'
 
 /**
@@ -64,13 +64,13 @@ export async function editProfile(
   if (email) Object.assign(patch, { email: email.email, emailKey: email.key })
   if (name !== undefined) patch.name = name
   if (pass !== undefined) patch.passwordHash = await ctx.passwords.hash(pass)
-  // A new password or email must end the tokens issued for the old ones.
   if (email || pass !== undefined) patch.bumpTokenVersion = true
-  const updated = await ctx.storage.updateUser(target.record.id, patch)
+  // A new password or email ends the tokens and sessions issued for the old
+  // ones, in the same transaction; the caller's own session survives their own change.
+  const updated = patch.bumpTokenVersion
+    ? await updateAndRevoke(ctx, target.record.id, patch, self ? options.as.sid : undefined)
+    : await ctx.storage.updateUser(target.record.id, patch)
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
-
-  // The caller's own session survives their own change; every other one ends.
-  if (patch.bumpTokenVersion) await invalidateUser(ctx, updated.id, self ? options.as.sid : undefined)
   const user = toPublicUser(updated)
   const token = await ctx.issueToken(self ? updated : caller.record, options.as.sid)
   const changed = (['email', 'name', 'pass'] as const).filter((field) => changes[field] !== undefined)

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { allowed } from '../access.js'
 import { AuthError } from '../errors.js'
 import type { NewSession, SessionRecord, SessionStore } from '../session-types.js'
-import type { UserRecord } from '../storage-types.js'
+import type { UserPatch, UserRecord } from '../storage-types.js'
 import {
   formatRefreshToken, hashSecret, newRefreshToken, parseRefreshToken, secretMatches, successorToken,
   type RefreshTokenParts,
@@ -33,12 +33,18 @@ function store(ctx: CoreContext): SessionStore {
   return ctx.storage.sessions
 }
 
+function serverKey(ctx: CoreContext): Buffer {
+  if (!ctx.refreshKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
+  return ctx.refreshKey
+}
+
 const live = (s: SessionRecord, now: number) =>
   s.consumedAt === null && s.revokedAt === null && now < s.expiresAt.getTime() && now < s.idleExpiresAt.getTime()
 
 /** Starts a rotation family for `user` and returns its refresh token, or undefined without session storage. */
 export async function startSession(ctx: CoreContext, user: UserRecord): Promise<{ refreshToken: string; familyId: string } | undefined> {
   if (!ctx.storage.sessions) return undefined
+  if (!ctx.refreshKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
   const now = ctx.options.now()
   const parts = newRefreshToken()
   await ctx.storage.sessions.createSession({
@@ -79,7 +85,7 @@ async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session
   const sessions = store(ctx)
   if (session.consumedAt && session.successorId && now - session.consumedAt.getTime() <= ctx.options.refreshGraceWindow * 1000) {
     const successor = await sessions.findSession(session.successorId)
-    const again = successorToken(parts, session.successorId)
+    const again = successorToken(parts, session.successorId, serverKey(ctx))
     if (successor && live(successor, now) && secretMatches(again.secret, successor.secretHash)) {
       const user = await sessionUser(ctx, successor, now)
       return { token: await ctx.issueToken(user, successor.familyId), refreshToken: formatRefreshToken(again) }
@@ -103,7 +109,7 @@ export async function refresh(ctx: CoreContext, token: unknown, request: Request
   if (session.consumedAt) return consumedAgain(ctx, parts, session, now)
 
   const user = await sessionUser(ctx, session, now)
-  const next = successorToken(parts, randomUUID())
+  const next = successorToken(parts, randomUUID(), serverKey(ctx))
   const successor: NewSession = {
     id: next.sessionId,
     familyId: session.familyId,
@@ -131,21 +137,32 @@ export async function signOut(ctx: CoreContext, token: unknown): Promise<void> {
 }
 
 /**
- * Advances a user's token version and ends every refresh family of theirs
- * except `keepFamily`: what a password change, a role change, disabling and
- * `revokeSessions` share. Drops this instance's cached tokens for the user.
+ * Applies `patch` with the token version advanced and ends every refresh
+ * family of the user except `keepFamily`, in one transaction: what a password
+ * or email change, a role change, disabling and `revokeSessions` share. After
+ * the commit, drops this instance's cached tokens for the user. Undefined when
+ * the user is gone.
  */
-export async function invalidateUser(ctx: CoreContext, userId: string, keepFamily?: string): Promise<void> {
+export async function updateAndRevoke(
+  ctx: CoreContext,
+  userId: string,
+  patch: UserPatch,
+  keepFamily?: string,
+): Promise<UserRecord | undefined> {
   const now = new Date(ctx.options.now())
-  if (ctx.storage.sessions) {
+  const updated = await ctx.storage.transaction(async (tx) => {
+    const row = await tx.updateUser(userId, { ...patch, bumpTokenVersion: true })
+    if (!row || !tx.sessions) return row
     if (keepFamily === undefined) {
-      await ctx.storage.sessions.revokeUserSessions(userId, now)
+      await tx.sessions.revokeUserSessions(userId, now)
     } else {
-      const others = (await ctx.storage.sessions.listUserSessions(userId, now)).filter((s) => s.familyId !== keepFamily)
-      for (const familyId of new Set(others.map((s) => s.familyId))) await ctx.storage.sessions.revokeFamily(familyId, now)
+      const others = (await tx.sessions.listUserSessions(userId, now)).filter((s) => s.familyId !== keepFamily)
+      for (const familyId of new Set(others.map((s) => s.familyId))) await tx.sessions.revokeFamily(familyId, now)
     }
-  }
-  ctx.forgetUser(userId)
+    return row
+  })
+  if (updated) ctx.forgetUser(userId)
+  return updated
 }
 
 /** Ends all of a user's sessions and tokens (the user themselves, or whoever may edit them). */
@@ -154,16 +171,16 @@ export async function revokeSessions(ctx: CoreContext, userId: unknown, options:
   const target = await readableTarget(ctx, caller, userId)
   if (!(await allowed(ctx.rules.canEdit, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   store(ctx)
-  const updated = await ctx.storage.updateUser(target.record.id, { bumpTokenVersion: true })
-  if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
-  await invalidateUser(ctx, target.record.id)
+  if (!(await updateAndRevoke(ctx, target.record.id, {}))) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
   ctx.events.emit('user:sessions-revoked', { userId: target.record.id, by: caller.id })
 }
 
-/** A user's live sessions, without secrets (the user themselves, or whoever may read them). */
+/** A user's live sessions, without secrets (the user themselves, or whoever may edit them). */
 export async function listSessions(ctx: CoreContext, userId: unknown, options: AsCaller): Promise<SessionInfo[]> {
   const caller = await loadCaller(ctx, options)
   const target = await readableTarget(ctx, caller, userId)
+  // Session ids are half of each refresh token: only who may end them may see them.
+  if (!(await allowed(ctx.rules.canEdit, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
   const rows = await store(ctx).listUserSessions(target.record.id, new Date(ctx.options.now()))
   return rows.map((s) =>
     Object.freeze({

@@ -16,13 +16,15 @@ export function newRefreshToken(): RefreshTokenParts {
 }
 
 /**
- * The successor's secret, derived from the presented secret. Only a holder
- * of the old refresh token can compute it (storage keeps hashes only), which
- * lets a client that lost a refresh response retry inside the grace window
- * and receive the same successor instead of a second one.
+ * The successor's secret, derived from the presented secret under a server
+ * key. Only the server, and only when shown the old refresh token, can
+ * compute it (storage keeps hashes only; an old secret plus a session id is
+ * not enough without the key). That lets a client that lost a refresh
+ * response retry inside the grace window and receive the same successor
+ * instead of a second one.
  */
-export function successorToken(parent: RefreshTokenParts, successorId: string): RefreshTokenParts {
-  const secret = createHmac('sha256', parent.secret).update(`authcore-successor:${successorId}`).digest('base64url')
+export function successorToken(parent: RefreshTokenParts, successorId: string, serverKey: Uint8Array): RefreshTokenParts {
+  const secret = createHmac('sha256', serverKey).update(`${parent.secret}:${successorId}`).digest('base64url')
   return { sessionId: successorId, secret }
 }
 

@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto'
+import { hkdfSync, webcrypto } from 'node:crypto'
 import { importJWK, type JWK } from 'jose'
 import type { Algorithm } from '../options.js'
 import type { NormalizedKey } from './key-material.js'
@@ -18,6 +18,18 @@ export interface KeyRing {
   readonly verifying: readonly VerifyKey[]
   /** Public JWKs of the asymmetric keys, for `auth.jwks()`. */
   readonly publicJwks: readonly JWK[]
+  /**
+   * A server-side key derived from the signing key, used to derive refresh
+   * token successors (so knowing an old secret and a session id is not
+   * enough to compute the next secret). Undefined without a signing key.
+   */
+  readonly refreshKey: Buffer | undefined
+}
+
+/** HKDF of the signing key's material, for refresh-token successors. */
+function deriveRefreshKey(key: NormalizedKey): Buffer {
+  const material = key.secret ?? key.privateKey!.export({ format: 'der', type: 'pkcs8' })
+  return Buffer.from(hkdfSync('sha256', material, 'authcore', 'refresh-token-successor', 32))
 }
 
 async function importKey(key: NormalizedKey): Promise<{ verify: CryptoKey; sign?: CryptoKey; jwk?: JWK }> {
@@ -45,5 +57,7 @@ export async function buildKeyRing(keys: readonly NormalizedKey[]): Promise<KeyR
     if (jwk) publicJwks.push(jwk)
     if (key.use === 'sign' && sign) signing = Object.freeze({ ...entry, signKey: sign })
   })
-  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks) })
+  const signer = keys.find((k) => k.use === 'sign' && (k.secret || k.privateKey))
+  const refreshKey = signer && deriveRefreshKey(signer)
+  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks), refreshKey })
 }

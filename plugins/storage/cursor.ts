@@ -21,7 +21,10 @@ export function decodeCursor(cursor: unknown): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   // Re-encoding catches non-canonical base64 and invalid UTF-8 (decoded to U+FFFD).
   if (!text.startsWith(PREFIX) || encodeCursor(text.slice(PREFIX.length)) !== cursor) throw invalid()
-  return text.slice(PREFIX.length)
+  const id = text.slice(PREFIX.length)
+  // No id AuthCore stores holds control characters (Postgres refuses NUL outright).
+  if (/\p{Cc}/u.test(id)) throw invalid()
+  return id
 }
 
 function invalid(): AuthError {
