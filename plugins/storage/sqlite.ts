@@ -11,7 +11,7 @@ import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonSt
 
 export type { AdoptionConflict, StorageTableNames, StorageWarning } from './storage-options.js'
 export type { KyselyStoragePlugin } from './kysely-storage.js'
-export type { SqliteDatabaseHandle } from './driver-types.js'
+export type { SqliteDatabaseHandle, SqliteStatementHandle } from './driver-types.js'
 
 /** Options of {@link sqliteStorage}: exactly one of `filename` and `database`. */
 export interface SqliteStorageOptions extends CommonStorageOptions {
