@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose'
+import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
 import { AuthError, type AuthErrorCode } from '../errors.js'
 import { ALGORITHMS, type Algorithm } from '../options.js'
 import type { ResolvedOptions } from '../options-validate.js'
@@ -95,6 +95,7 @@ export class TokenVerifier {
   #ringValue: KeyRing | undefined
   readonly #remote: RemoteKeySet | undefined
   readonly #cache: VerifiedTokenCache
+  readonly #joseOptions = new WeakMap<VerifyKey, JWTVerifyOptions>()
 
   constructor(options: ResolvedOptions, ring: Promise<KeyRing>, remote: RemoteKeySet | undefined) {
     this.#options = options
@@ -109,23 +110,37 @@ export class TokenVerifier {
     return this.#cache
   }
 
-  /** Local keys that may have verified a token with this header; empty when none. */
-  #localCandidates(ring: KeyRing, header: CheckedHeader): readonly VerifyKey[] {
+  /**
+   * The keys that may have signed a token with this header, all of its
+   * algorithm. Synchronous once the key ring is imported, unless the JWKS
+   * must be asked (a kid no local key has).
+   */
+  #candidates(header: CheckedHeader): readonly VerifyKey[] | Promise<readonly VerifyKey[]> {
+    const ring = this.#ringValue
+    if (ring === undefined) return this.#ring.then(() => this.#candidates(header))
     // A token that names a kid is checked only with that key. One that names
     // none (Space Cloud and other services sharing a secret) is tried against
     // every key of its algorithm.
-    return header.kid === undefined ? ring.verifying : ring.verifying.filter((k) => k.kid === header.kid)
+    const local = header.kid === undefined ? ring.verifying : ring.verifying.filter((k) => k.kid === header.kid)
+    if (this.#remote && !local.some((k) => k.alg === header.alg)) return this.#remote.candidates(header.kid).then((found) => sameAlg(found, header))
+    return sameAlg(local, header)
   }
 
-  async #candidates(header: CheckedHeader): Promise<readonly VerifyKey[]> {
-    const ring = this.#ringValue ?? (await this.#ring)
-    let found = this.#localCandidates(ring, header)
-    if (this.#remote && !found.some((k) => k.alg === header.alg)) found = await this.#remote.candidates(header.kid)
-    if (found.length === 0) fail('ERR_AUTH_TOKEN_KEY_UNKNOWN')
-    const sameAlg = found.filter((k) => k.alg === header.alg)
-    // The algorithm is the key's, never the header's: HS256 against an RSA key is refused here.
-    if (sameAlg.length === 0) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
-    return sameAlg
+  /** jose's options for a key: built once per key, with the clock only when a custom one is set. */
+  #verifyOptions(candidate: VerifyKey, now: number): JWTVerifyOptions {
+    let base = this.#joseOptions.get(candidate)
+    if (base === undefined) {
+      const { issuer, audience, clockTolerance } = this.#options
+      base = Object.freeze({
+        algorithms: [candidate.alg],
+        requiredClaims: ['exp'],
+        clockTolerance,
+        ...(issuer && { issuer: [...issuer] }),
+        ...(audience && { audience: [...audience] }),
+      })
+      this.#joseOptions.set(candidate, base)
+    }
+    return this.#options.now === Date.now ? base : { ...base, currentDate: new Date(now) }
   }
 
   /** Verifies `token` and returns its claims (frozen); throws an AuthError with a specific code. */
@@ -137,19 +152,12 @@ export class TokenVerifier {
     if (cached) return cached
 
     const header = readHeader(token)
-    const candidates = await this.#candidates(header)
-    const { issuer, audience, clockTolerance } = this.#options
+    const found = this.#candidates(header)
+    const candidates = Array.isArray(found) ? (found as readonly VerifyKey[]) : await found
     let lastError: unknown
     for (const candidate of candidates) {
       try {
-        const { payload } = await jwtVerify(token, candidate.key, {
-          algorithms: [candidate.alg],
-          requiredClaims: ['exp'],
-          clockTolerance,
-          currentDate: new Date(now),
-          ...(issuer && { issuer: [...issuer] }),
-          ...(audience && { audience: [...audience] }),
-        })
+        const { payload } = await jwtVerify(token, candidate.key, this.#verifyOptions(candidate, now))
         const claims = toClaims(payload)
         this.#cache.set(token, claims)
         return claims
@@ -161,4 +169,12 @@ export class TokenVerifier {
     }
     throw fromJose(lastError)
   }
+}
+
+/** The keys of the header's algorithm: the algorithm is the key's, never the header's (HS256 against an RSA key is refused here). */
+function sameAlg(found: readonly VerifyKey[], header: CheckedHeader): readonly VerifyKey[] {
+  if (found.length === 0) fail('ERR_AUTH_TOKEN_KEY_UNKNOWN')
+  const matching = found.filter((k) => k.alg === header.alg)
+  if (matching.length === 0) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
+  return matching
 }
