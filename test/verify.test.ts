@@ -159,7 +159,9 @@ t.test('the cache is bounded and keyed by the exact token string', async (t) => 
   for (const token of tokens) await auth.verify(token)
   // Changing one character of the signature must never hit the cache.
   const last = tokens[2]!
-  const flipped = last.slice(0, -1) + (last.endsWith('A') ? 'B' : 'A')
+  // Change a character in the middle of the signature (the last one may only carry padding bits).
+  const at = last.length - 10
+  const flipped = last.slice(0, at) + (last[at] === 'A' ? 'B' : 'A') + last.slice(at + 1)
   await rejects(t, auth.verify(flipped), 'ERR_AUTH_TOKEN_SIGNATURE_INVALID', 'near-identical token')
   t.equal((await auth.verify(tokens[0]!)).sub, 'u1', 'an evicted token verifies again through the crypto')
 })
@@ -213,4 +215,21 @@ t.test('our own tokens carry the documented claims and verify', async (t) => {
   t.equal(claims.ver, 3, 'the token version rides along')
   const auth = new AuthCore({ secret, issuer: ['https://auth.example', 'legacy'], audience: 'api' })
   t.equal((await auth.verify(token)).role, 'admin')
+})
+
+t.test('tokens AuthCore signs verify with plain jose, for HS256 and an asymmetric key', async (t) => {
+  const { jwtVerify, importJWK } = await import('jose')
+  const { makeAuth } = await import('./helpers/auth.js')
+  const hs = await makeAuth(t, { secret })
+  const { token } = await hs.signUp({ email: 'hs@example.com', name: 'H', pass: 'a long enough passphrase' })
+  const { payload, protectedHeader } = await jwtVerify(token, key, { algorithms: ['HS256'], typ: 'at+jwt', requiredClaims: ['exp', 'sub', 'jti'] })
+  t.equal(protectedHeader.alg, 'HS256')
+  t.equal(payload.email, 'hs@example.com')
+  const pair = ed()
+  const ed25519 = await makeAuth(t, { secret: undefined, keys: [{ alg: 'EdDSA', privateKey: pair.privateKey }] } as never)
+  const signed = await ed25519.signUp({ email: 'ed@example.com', name: 'E', pass: 'a long enough passphrase' })
+  const [jwk] = (await ed25519.jwks()).keys
+  const verified = await jwtVerify(signed.token, await importJWK(jwk!, 'EdDSA'), { algorithms: ['EdDSA'], typ: 'at+jwt' })
+  t.equal(verified.protectedHeader.kid, jwk!.kid)
+  t.equal(verified.payload.sub, signed.user.id)
 })

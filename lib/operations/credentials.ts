@@ -7,7 +7,7 @@ import type { CoreContext } from './context.js'
 import { randomUUID } from 'node:crypto'
 import type { UserRecord } from '../storage-types.js'
 import type { RequestContext } from '../plugin-types.js'
-import { startSession } from './sessions.js'
+import { newSession } from './sessions.js'
 
 /** What sign-up and sign-in answer. */
 export interface SignedIn {
@@ -21,9 +21,13 @@ export interface SignedIn {
 
 /** An access token and, with session storage, a new refresh session. */
 async function tokensFor(ctx: CoreContext, record: UserRecord): Promise<{ token: string; refreshToken?: string }> {
-  const session = await startSession(ctx, record)
-  const token = await ctx.issueToken(record, session?.familyId)
-  return session ? { token, refreshToken: session.refreshToken } : { token }
+  const session = newSession(ctx, record)
+  if (!session) return { token: await ctx.issueToken(record) }
+  // The token names the family before the row exists; both happen at once,
+  // and the answer waits for both, so no token is handed out for a session
+  // that failed to be stored.
+  const [token] = await Promise.all([ctx.issueToken(record, session.familyId), ctx.storage.sessions!.createSession(session.row)])
+  return { token, refreshToken: session.refreshToken }
 }
 
 /** Creates a user through the credentials method and signs them in. */

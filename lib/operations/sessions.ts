@@ -41,13 +41,17 @@ function serverKey(ctx: CoreContext): Buffer {
 const live = (s: SessionRecord, now: number) =>
   s.consumedAt === null && s.revokedAt === null && now < s.expiresAt.getTime() && now < s.idleExpiresAt.getTime()
 
-/** Starts a rotation family for `user` and returns its refresh token, or undefined without session storage. */
-export async function startSession(ctx: CoreContext, user: UserRecord): Promise<{ refreshToken: string; familyId: string } | undefined> {
+/**
+ * A new rotation family for `user`: the row to store and the refresh token to
+ * hand out, or undefined without session storage. Synchronous, so the caller
+ * can sign the access token (which names the family) while the row is stored.
+ */
+export function newSession(ctx: CoreContext, user: UserRecord): { row: NewSession; refreshToken: string; familyId: string } | undefined {
   if (!ctx.storage.sessions) return undefined
-  if (!ctx.refreshKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
+  serverKey(ctx)
   const now = ctx.options.now()
   const parts = newRefreshToken()
-  await ctx.storage.sessions.createSession({
+  const row: NewSession = {
     id: parts.sessionId,
     familyId: parts.sessionId,
     userId: user.id,
@@ -55,8 +59,8 @@ export async function startSession(ctx: CoreContext, user: UserRecord): Promise<
     createdAt: new Date(now),
     expiresAt: new Date(now + ctx.options.refreshTokenTtl * 1000),
     idleExpiresAt: new Date(now + Math.min(ctx.options.sessionIdleTimeout, ctx.options.refreshTokenTtl) * 1000),
-  })
-  return { refreshToken: formatRefreshToken(parts), familyId: parts.sessionId }
+  }
+  return { row, refreshToken: formatRefreshToken(parts), familyId: parts.sessionId }
 }
 
 /** Finds the session a refresh token names, checking its secret in constant time. */

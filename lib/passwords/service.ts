@@ -12,7 +12,7 @@ export interface PasswordOptions extends PasswordPolicyOptions {
   argon2?: Argon2Params
   /** Replace argon2id entirely (it must still verify existing hashes it cares about). */
   hasher?: PasswordHasher
-  /** Hashes running at once. Default: the thread pool's size (libuv's default, 4) or the core count, whichever is larger. */
+  /** Hashes running at once. Default: the number of cores (`os.availableParallelism()`). */
   maxConcurrentHashes?: number
   /** Hashes allowed to wait; beyond this a sign-in gets `ERR_AUTH_BUSY` at once. Default 256. */
   maxQueuedHashes?: number
@@ -43,8 +43,9 @@ export class PasswordService {
       if (typeof hasher[fn] !== 'function') throw new TypeError(`passwordPolicy.hasher.${fn} must be a function`)
     }
     const policy = resolvePolicy(options, options.blockCommon === false ? new Set() : await commonPasswords())
-    const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4
-    const queue = new HashQueue(options.maxConcurrentHashes ?? Math.max(threads, availableParallelism()), options.maxQueuedHashes ?? 256)
+    // One hash per core: more only makes hashes share CPUs with the event
+    // loop (measured: event-loop delay p99 up, throughput flat).
+    const queue = new HashQueue(options.maxConcurrentHashes ?? availableParallelism(), options.maxQueuedHashes ?? 256)
     const dummyHash = await hasher.hash(randomBytes(24).toString('base64url'))
     return new PasswordService(hasher, policy, queue, dummyHash)
   }

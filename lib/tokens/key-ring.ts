@@ -1,4 +1,4 @@
-import { hkdfSync, webcrypto } from 'node:crypto'
+import { createSecretKey, hkdfSync, webcrypto, type KeyObject } from 'node:crypto'
 import { importJWK, type JWK } from 'jose'
 import type { Algorithm } from '../options.js'
 import type { NormalizedKey } from './key-material.js'
@@ -12,8 +12,11 @@ export interface VerifyKey {
 
 /** The local key set: what signs, what verifies, and what is published. */
 export interface KeyRing {
-  /** The one key that signs new tokens, if any. */
-  readonly signing: (VerifyKey & { readonly signKey: CryptoKey }) | undefined
+  /**
+   * The one key that signs new tokens, if any. An HS256 key also carries its
+   * secret as a KeyObject for node:crypto's synchronous HMAC (see issuer.ts).
+   */
+  readonly signing: (VerifyKey & { readonly signKey: CryptoKey; readonly hmac?: KeyObject }) | undefined
   /** Every local key that verifies (the signing key included). */
   readonly verifying: readonly VerifyKey[]
   /** Public JWKs of the asymmetric keys, for `auth.jwks()`. */
@@ -55,7 +58,9 @@ export async function buildKeyRing(keys: readonly NormalizedKey[]): Promise<KeyR
     const entry = Object.freeze({ kid: key.kid, alg: key.alg, key: verify })
     verifying.push(entry)
     if (jwk) publicJwks.push(jwk)
-    if (key.use === 'sign' && sign) signing = Object.freeze({ ...entry, signKey: sign })
+    if (key.use === 'sign' && sign) {
+      signing = Object.freeze({ ...entry, signKey: sign, ...(key.secret && { hmac: createSecretKey(key.secret) }) })
+    }
   })
   const signer = keys.find((k) => k.use === 'sign' && (k.secret || k.privateKey))
   const refreshKey = signer && deriveRefreshKey(signer)
