@@ -1,12 +1,6 @@
 import { BoundedMap } from '../bounded-map.js'
 import type { AccessClaims } from './claims.js'
 
-interface Entry {
-  readonly claims: AccessClaims
-  /** Milliseconds since the epoch after which the entry is never served. */
-  readonly expiresAt: number
-}
-
 /**
  * Remembers tokens that verified, keyed by the exact token string, so a token
  * presented again skips the signature check. Bounded, with constant-time
@@ -15,7 +9,8 @@ interface Entry {
  * stricter than a full verify.
  */
 export class VerifiedTokenCache {
-  readonly #entries: BoundedMap<string, Entry>
+  // The frozen claims are the entry: their `exp` says when it stops being served.
+  readonly #entries: BoundedMap<string, AccessClaims>
 
   constructor(max: number) {
     this.#entries = new BoundedMap(max)
@@ -23,21 +18,21 @@ export class VerifiedTokenCache {
 
   /** The claims for `token` if it verified before and has not expired at `now` (ms). */
   get(token: string, now: number): AccessClaims | undefined {
-    const entry = this.#entries.get(token)
-    if (entry === undefined) return undefined
-    if (now < entry.expiresAt) return entry.claims
+    const claims = this.#entries.get(token)
+    if (claims === undefined) return undefined
+    if (now < claims.exp * 1000) return claims
     this.#entries.delete(token)
     return undefined
   }
 
   /** Remembers a verified token until its `exp`. */
   set(token: string, claims: AccessClaims): void {
-    this.#entries.set(token, { claims, expiresAt: claims.exp * 1000 })
+    this.#entries.set(token, claims)
   }
 
   /** Forgets every token whose claims match, for example all of one user's tokens. */
   deleteWhere(match: (claims: AccessClaims) => boolean): void {
-    this.#entries.deleteWhere((entry) => match(entry.claims))
+    this.#entries.deleteWhere(match)
   }
 
   /** Forgets everything (used when the set of trusted keys changes). */
