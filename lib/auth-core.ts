@@ -164,7 +164,14 @@ export class AuthCore {
    * verify-only), for `/.well-known/jwks.json`. Empty with HS256 only.
    */
   async jwks(): Promise<{ keys: JWK[] }> {
-    const ring = this.#keys ?? (await this.#ring)
+    let ring = this.#keys
+    if (!ring) {
+      try {
+        ring = await this.#ring
+      } catch (cause) {
+        throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
+      }
+    }
     return { keys: ring.publicJwks.map((jwk) => ({ ...jwk })) }
   }
 

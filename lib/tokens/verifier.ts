@@ -117,7 +117,12 @@ export class TokenVerifier {
    */
   #candidates(header: CheckedHeader): readonly VerifyKey[] | Promise<readonly VerifyKey[]> {
     const ring = this.#ringValue
-    if (ring === undefined) return this.#ring.then(() => this.#candidates(header))
+    if (ring === undefined) {
+      return this.#ring.then(
+        () => this.#candidates(header),
+        (cause: unknown) => fail('ERR_AUTH_KEY_INVALID', undefined, cause),
+      )
+    }
     // A token that names a kid is checked only with that key. One that names
     // none (Space Cloud and other services sharing a secret) is tried against
     // every key of its algorithm.
