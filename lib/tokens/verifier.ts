@@ -179,7 +179,8 @@ export class TokenVerifier {
 /** The keys of the header's algorithm: the algorithm is the key's, never the header's (HS256 against an RSA key is refused here). */
 function sameAlg(found: readonly VerifyKey[], header: CheckedHeader): readonly VerifyKey[] {
   if (found.length === 0) fail('ERR_AUTH_TOKEN_KEY_UNKNOWN')
-  const matching = found.filter((k) => k.alg === header.alg)
+  // The common case (one key, of the token's algorithm) allocates nothing.
+  const matching = found.length === 1 && found[0]!.alg === header.alg ? found : found.filter((k) => k.alg === header.alg)
   if (matching.length === 0) fail('ERR_AUTH_TOKEN_ALG_NOT_ALLOWED')
   return matching
 }
