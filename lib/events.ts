@@ -10,7 +10,8 @@ export interface ListenerErrorEvent {
   /**
    * The event whose listener failed; `'http'` for an unexpected error in
    * `handle()` (answered with a plain 500); `'rate-limit'` for a counter
-   * store failure let through by `failMode: 'open'`.
+   * store failure let through by `failMode: 'open'`; `'sessions'` for a
+   * failed second revocation pass after a committed change.
    */
   event: string
   /** What was thrown. */
@@ -77,7 +78,7 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
   readonly #wrapped = new Map<keyof E, Map<AuthListener<E, keyof E>, Wrapped>>()
 
   /** Reports a failure outside an operation's answer as an `error` event (or a bare process warning). */
-  report(event: keyof E | 'http' | 'rate-limit', error: unknown): void {
+  report(event: keyof E | 'http' | 'rate-limit' | 'sessions', error: unknown): void {
     if (event === 'error') return
     if ((this.#emitter.all.get('error')?.length ?? 0) === 0) {
       // Say that something failed, but not what: the error could carry user data.

@@ -154,18 +154,27 @@ export async function updateAndRevoke(
   keepFamily?: string,
 ): Promise<UserRecord | undefined> {
   const now = new Date(ctx.options.now())
+  const revoke = async (sessions: SessionStore) => {
+    if (keepFamily === undefined) {
+      await sessions.revokeUserSessions(userId, now)
+      return
+    }
+    const others = (await sessions.listUserSessions(userId, now)).filter((s) => s.familyId !== keepFamily)
+    for (const familyId of new Set(others.map((s) => s.familyId))) await sessions.revokeFamily(familyId, now)
+  }
   const updated = await ctx.storage.transaction(async (tx) => {
     const row = await tx.updateUser(userId, { ...patch, bumpTokenVersion: true })
-    if (!row || !tx.sessions) return row
-    if (keepFamily === undefined) {
-      await tx.sessions.revokeUserSessions(userId, now)
-    } else {
-      const others = (await tx.sessions.listUserSessions(userId, now)).filter((s) => s.familyId !== keepFamily)
-      for (const familyId of new Set(others.map((s) => s.familyId))) await tx.sessions.revokeFamily(familyId, now)
-    }
+    if (row && tx.sessions) await revoke(tx.sessions)
     return row
   })
-  if (updated) ctx.forgetUser(userId)
+  if (!updated) return undefined
+  ctx.forgetUser(userId)
+  // A refresh that committed while the revocation ran may have stored a
+  // successor the revoking statement could not see (PostgreSQL's READ
+  // COMMITTED snapshot is taken when a statement starts). Once both have
+  // committed it is visible, so a second pass ends it. The change itself is
+  // already committed: a failure here is reported, not thrown.
+  if (ctx.storage.sessions) await revoke(ctx.storage.sessions).catch((error: unknown) => ctx.events.report('sessions', error))
   return updated
 }
 
