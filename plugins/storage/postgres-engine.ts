@@ -51,12 +51,28 @@ class PostgresEngine implements StorageEngine {
   readonly db: AnyKysely
 
   constructor(pool: () => Promise<PgPoolLike>, ownsPool: boolean) {
+    const guarded = new WeakSet<object>()
     this.db = new Kysely({
       dialect: new PostgresDialect({
         pool: async () => {
           const real = await pool()
-          // kysely ends the pool on destroy; a pool the caller passed in is theirs.
-          return ownsPool ? real : { connect: () => real.connect(), end: async () => {} }
+          return {
+            connect: async () => {
+              const client = await real.connect()
+              // pg emits 'error' on a checked-out client whose server
+              // connection dies (a killed backend, a failover); with no
+              // listener Node would crash on it. The query in flight rejects
+              // anyway and is mapped to STORAGE_UNAVAILABLE, so this only
+              // keeps the process alive.
+              if (!guarded.has(client)) {
+                guarded.add(client)
+                ;(client as unknown as { on(event: 'error', listener: () => void): unknown }).on('error', () => {})
+              }
+              return client
+            },
+            // kysely ends the pool on destroy; a pool the caller passed in is theirs.
+            end: ownsPool ? () => real.end() : async () => {},
+          }
         },
       }),
     })
