@@ -36,7 +36,8 @@ const schemas = {
   editProfile: { ...object({ email, name, pass, currentPass: pass }), minProperties: 1 },
   profiles: object({ limit: { type: 'integer', minimum: 1, maximum: 100 }, cursor: { type: 'string', minLength: 1, maxLength: 512 } }),
   setRole: object({ role }, ['role']),
-  refreshToken: object({ refreshToken: { type: 'string', minLength: 1, maxLength: 256 } }, ['refreshToken']),
+  // Generous on length so a wrong kind of token (an access token, say) gets ERR_AUTH_REFRESH_INVALID, not a length complaint.
+  refreshToken: object({ refreshToken: { type: 'string', minLength: 1, maxLength: 8192 } }, ['refreshToken']),
   userId: { type: 'string', minLength: 1, maxLength: 128, pattern: noControl },
 } as const
 
