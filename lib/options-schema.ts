@@ -1,3 +1,4 @@
+import { DEFAULT_RULES } from './access.js'
 import { DURATION_PATTERN } from './duration.js'
 import { ALGORITHMS } from './options.js'
 
@@ -103,7 +104,7 @@ export const optionsSchema = {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        ['canRead', 'canEdit', 'canList', 'canSetRole', 'canDisable', 'canUnlock'].map((rule) => [rule, { kind: 'function', description: 'a function' }]),
+        Object.keys(DEFAULT_RULES).map((rule) => [rule, { kind: 'function', description: 'a function' }]),
       ),
     },
     passwordPolicy: {

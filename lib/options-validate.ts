@@ -82,10 +82,10 @@ function resolveKeys(options: AuthCoreOptions, problems: string[]): NormalizedKe
   const keys: NormalizedKey[] = []
   configured.forEach((key, i) => {
     try {
-      keys.push(normalizeKey(key, options.secret !== undefined ? 'secret' : `keys[${i}]`))
+      keys.push(options.secret !== undefined ? normalizeKey(key, 'secret', 'secret') : normalizeKey(key, `keys[${i}]`))
     } catch (err) {
       if (!(err instanceof KeyMaterialError)) throw err
-      problems.push(err.message.replace(/^secret\.secret/, 'secret'))
+      problems.push(err.message)
     }
   })
   const signing = keys.filter((k) => k.use === 'sign')

@@ -85,10 +85,11 @@ export function thumbprint(publicKey: KeyObject): string {
 
 /**
  * Parses and checks one configured key. `field` names it in messages
- * (`keys[2]`). Throws {@link KeyMaterialError} with a sentence a person
- * understands.
+ * (`keys[2]`), `secretField` its secret (`keys[2].secret`, or `secret` for
+ * the shortcut option). Throws {@link KeyMaterialError} with a sentence a
+ * person understands.
  */
-export function normalizeKey(options: KeyOptions, field: string): NormalizedKey {
+export function normalizeKey(options: KeyOptions, field: string, secretField = `${field}.secret`): NormalizedKey {
   const given = (['secret', 'privateKey', 'publicKey'] as const).filter((m) => options[m] !== undefined)
   if (given.length !== 1) {
     throw new KeyMaterialError(`${field} must have exactly one of secret, privateKey or publicKey`)
@@ -96,7 +97,7 @@ export function normalizeKey(options: KeyOptions, field: string): NormalizedKey 
   const { alg } = options
   if (alg === 'HS256') {
     if (options.secret === undefined) throw new KeyMaterialError(`${field} uses HS256, which needs a secret`)
-    const secret = secretBytes(options.secret, `${field}.secret`)
+    const secret = secretBytes(options.secret, secretField)
     return Object.freeze({ kid: options.kid, alg, use: options.use ?? 'sign', secret })
   }
   if (options.secret !== undefined) {
