@@ -20,7 +20,8 @@ import {
   listSessions, purgeExpiredSessions, refresh, revokeSessions, signOut, type SessionInfo, type TokenPair,
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
-import { startCore, type StartedCore } from './start.js'
+import { chooseStorage, startCore, type StartedCore } from './start.js'
+import type { StoragePlugin } from './storage-types.js'
 import type { ProfilesQuery } from './input.js'
 import type { PublicUser } from './users/public-user.js'
 
@@ -45,6 +46,9 @@ export class AuthCore {
   #keys: KeyRing | undefined
   #started: StartedCore | undefined
   #ready: Promise<void> | undefined
+  // Chosen once and kept across start attempts, so close() can release it
+  // whether or not a start ever succeeded.
+  #storage: Promise<StoragePlugin> | undefined
   #closed = false
 
   /**
@@ -88,8 +92,10 @@ export class AuthCore {
   }
 
   async #start(): Promise<void> {
-    this.#started = await startCore({
+    this.#storage ??= chooseStorage(this.#options)
+    const started = await startCore({
       options: this.#options,
+      storage: await this.#storage,
       ring: this.#ring,
       hooks: this.#hooks,
       events: this.#events,
@@ -98,6 +104,12 @@ export class AuthCore {
         this.#versions.delete(userId)
       },
     })
+    if (this.#closed) {
+      // close() ran while this start was under way: release what it set up.
+      await started.close()
+      throw new AuthError('ERR_AUTH_CLOSED')
+    }
+    this.#started = started
   }
 
   /** The operations' context, starting AuthCore on first use. */
@@ -110,11 +122,20 @@ export class AuthCore {
   /**
    * Imports keys, opens storage (the default SQLite file is created here) and
    * runs its migrations, then sets up methods and plugins. Safe to call more
-   * than once; every call waits for the same start.
+   * than once: calls made while a start runs wait for that same start. A
+   * start that fails (storage unreachable, say) is not remembered: the next
+   * call, or the next operation, tries again.
    */
   ready(): Promise<void> {
     if (this.#closed) return Promise.reject(new AuthError('ERR_AUTH_CLOSED'))
-    this.#ready ??= this.#start()
+    if (this.#ready === undefined) {
+      const attempt = this.#start()
+      this.#ready = attempt
+      attempt.catch(() => {
+        // Forget the failure so the next call starts afresh (unless a newer attempt already replaced it).
+        if (this.#ready === attempt) this.#ready = undefined
+      })
+    }
     return this.#ready
   }
 
@@ -289,12 +310,22 @@ export class AuthCore {
     return this
   }
 
-  /** Closes storage and plugins and drops listeners. Later calls reject with `ERR_AUTH_CLOSED`. */
+  /**
+   * Closes plugins, the counter store AuthCore created, and the storage
+   * plugin (even after a start that failed), then drops listeners. A counter
+   * store you passed as `rateLimit.store` is yours to close. Later calls
+   * reject with `ERR_AUTH_CLOSED`.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
     await this.#ready?.catch(() => undefined)
-    await this.#started?.close()
-    this.#events.clear()
+    try {
+      await this.#started?.close()
+    } finally {
+      const storage = await this.#storage?.catch(() => undefined)
+      await storage?.close()
+      this.#events.clear()
+    }
   }
 }

@@ -4,7 +4,7 @@ import type { HookRunner } from './hooks.js'
 import type { CoreContext } from './operations/context.js'
 import type { ResolvedOptions } from './options-validate.js'
 import { PasswordService } from './passwords/service.js'
-import type { CredentialsMethod } from './plugin-types.js'
+import type { AuthPlugin, CredentialsMethod } from './plugin-types.js'
 import type { RateLimitStore } from './rate-limit-types.js'
 import { Limiter } from './rate-limit/limiter.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
@@ -15,6 +15,11 @@ import type { KeyRing } from './tokens/key-ring.js'
 
 /** The file the default SQLite storage uses, in the working directory. */
 export const DEFAULT_SQLITE_FILE = 'authcore.db'
+
+/** The storage plugin the options name, or the default SQLite file (created on its `init()`). */
+export async function chooseStorage(options: ResolvedOptions): Promise<StoragePlugin> {
+  return options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+}
 
 /** Checks a storage plugin has every operation the core calls; names what is missing. */
 function checkStorage(storage: StoragePlugin): void {
@@ -41,6 +46,12 @@ function counterStore(choice: ResolvedOptions['rateLimitStore'], storage: Storag
 /** What `startCore` needs from the AuthCore instance. */
 export interface StartInput {
   readonly options: ResolvedOptions
+  /**
+   * The storage plugin to start on. The instance keeps it across attempts,
+   * so a start that failed (a database not up yet) is retried on the same
+   * plugin, and `close()` releases it even when no start ever succeeded.
+   */
+  readonly storage: StoragePlugin
   readonly ring: Promise<KeyRing>
   readonly hooks: HookRunner
   readonly events: EventHub<AuthEvents>
@@ -48,7 +59,7 @@ export interface StartInput {
   readonly forgetUser: (userId: string) => void
 }
 
-/** A started core: the operations' context and how to release it. */
+/** A started core: the operations' context and how to release what it set up (storage is the instance's to close). */
 export interface StartedCore {
   readonly context: CoreContext
   close(): Promise<void>
@@ -59,7 +70,7 @@ export interface StartedCore {
  * policy, open storage (the default SQLite file) and migrate it, choose the
  * counter store, set up plugins, and assemble the operations' context.
  */
-export async function startCore({ options, ring: ringPromise, hooks, events, forgetUser }: StartInput): Promise<StartedCore> {
+export async function startCore({ options, storage, ring: ringPromise, hooks, events, forgetUser }: StartInput): Promise<StartedCore> {
   let ring: KeyRing
   try {
     ring = await ringPromise
@@ -72,17 +83,22 @@ export async function startCore({ options, ring: ringPromise, hooks, events, for
     throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
   }
   const passwords = await PasswordService.create(options.passwordPolicy)
-  const storage = options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
   checkStorage(storage)
+  // Storage stays open when a step fails: the next call retries on it, and
+  // the instance's close() releases it. What this attempt set up is undone.
   await storage.init()
-  let counters: { store: RateLimitStore; owned: boolean }
+  const counters = counterStore(options.rateLimitStore, storage)
+  const setUp: AuthPlugin[] = []
   try {
-    counters = counterStore(options.rateLimitStore, storage)
     const pluginContext = Object.freeze({ storage })
-    for (const plugin of [...methods, ...options.plugins]) await plugin.setup?.(pluginContext)
+    for (const plugin of methods) await plugin.setup?.(pluginContext)
+    for (const plugin of options.plugins) {
+      await plugin.setup?.(pluginContext)
+      setUp.push(plugin)
+    }
   } catch (err) {
-    // A failed start leaves nothing open.
-    await storage.close().catch(() => undefined)
+    for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
+    if (counters.owned) await counters.store.close?.().catch(() => undefined)
     throw err
   }
 
@@ -110,7 +126,6 @@ export async function startCore({ options, ring: ringPromise, hooks, events, for
     async close() {
       for (const plugin of options.plugins) await plugin.close?.()
       if (counters.owned) await counters.store.close?.()
-      await storage.close()
     },
   })
 }

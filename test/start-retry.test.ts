@@ -1,0 +1,164 @@
+// A start that fails (storage unreachable at the first ready() or the first
+// request) is retried on the next call, never cached; close() after a failed
+// start releases the storage. Against a wrapper that fails on demand, and
+// against the real PostgreSQL server through a proxy that is down, then up.
+import { createServer, connect, type Socket } from 'node:net'
+import t from 'tap'
+import { AuthCore, AuthError, type StoragePlugin } from '../lib/index.js'
+import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { postgresStorage } from '../plugins/storage/postgres.js'
+import { errorOf } from './helpers/auth.js'
+import { newSecret } from './helpers/keys.js'
+import { serverReachable, tablePrefix } from './helpers/storage-servers.js'
+import pg from 'pg'
+
+/** SQLite in memory whose init() fails while `down` is true, counting calls. */
+function flakyStorage() {
+  const inner = sqliteStorage({ filename: ':memory:' })
+  const state = { down: true, inits: 0, closes: 0 }
+  const storage: StoragePlugin = {
+    name: inner.name,
+    sessions: inner.sessions,
+    rateLimits: inner.rateLimits,
+    transaction: (fn) => inner.transaction(fn),
+    createUser: (user) => inner.createUser(user),
+    findUserById: (id) => inner.findUserById(id),
+    findUserByEmailKey: (key) => inner.findUserByEmailKey(key),
+    updateUser: (id, patch) => inner.updateUser(id, patch),
+    listUsers: (query) => inner.listUsers(query),
+    deleteUser: (id) => inner.deleteUser(id),
+    async init() {
+      state.inits++
+      // Give a second caller time to arrive while this attempt is in flight.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      if (state.down) throw new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: new Error('connection refused') })
+      return inner.init()
+    },
+    async close() {
+      state.closes++
+      return inner.close()
+    },
+  }
+  return { storage, state }
+}
+
+const PASS = 'correct horse battery staple'
+
+t.test('a failed ready() is retried by the next call, not cached', async (t) => {
+  const { storage, state } = flakyStorage()
+  const auth = new AuthCore({ secret: newSecret(), storage })
+  t.teardown(() => auth.close())
+  // Two calls during one attempt share it: one init, one failure each.
+  const [a, b] = await Promise.allSettled([auth.ready(), auth.ready()])
+  t.equal(state.inits, 1, 'concurrent calls wait for the same start')
+  t.equal(a.status, 'rejected')
+  t.equal(b.status, 'rejected')
+  t.equal((await errorOf(auth.ready())).code, 'ERR_AUTH_STORAGE_UNAVAILABLE', 'still down: a fresh attempt, a fresh failure')
+  t.equal(state.inits, 2)
+  state.down = false
+  await auth.ready()
+  t.equal(state.inits, 3, 'the database is back: the next call starts')
+  await auth.ready()
+  t.equal(state.inits, 3, 'once started, ready() does not start again')
+  const { user } = await auth.signUp({ email: 'back@example.com', name: 'Back', pass: PASS })
+  t.equal(user.email, 'back@example.com')
+})
+
+t.test("the first request's lazy start is retried too", async (t) => {
+  const { storage, state } = flakyStorage()
+  const auth = new AuthCore({ secret: newSecret(), storage })
+  t.teardown(() => auth.close())
+  t.equal((await errorOf(auth.signUp({ email: 'lazy@example.com', name: 'Lazy', pass: PASS }))).code, 'ERR_AUTH_STORAGE_UNAVAILABLE')
+  const response = await auth.handle(new Request('http://localhost/auth/email/signin', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'lazy@example.com', pass: PASS }),
+  }))
+  t.equal(response.status, 503, 'over HTTP: the storage failure, not a cached one')
+  state.down = false
+  const { user } = await auth.signUp({ email: 'lazy@example.com', name: 'Lazy', pass: PASS })
+  t.equal(user.email, 'lazy@example.com')
+})
+
+t.test('close() after a failed start releases the storage', async (t) => {
+  const { storage, state } = flakyStorage()
+  const auth = new AuthCore({ secret: newSecret(), storage })
+  await errorOf(auth.ready())
+  await auth.close()
+  t.equal(state.closes, 1, 'the storage plugin was closed')
+  t.equal((await errorOf(auth.ready())).code, 'ERR_AUTH_CLOSED')
+})
+
+t.test('close() while a start is under way: the start ends closed, nothing stays open', async (t) => {
+  const { storage, state } = flakyStorage()
+  state.down = false
+  const auth = new AuthCore({ secret: newSecret(), storage })
+  const starting = auth.ready()
+  await auth.close()
+  t.equal((await errorOf(starting)).code, 'ERR_AUTH_CLOSED')
+  t.equal(state.closes, 1)
+})
+
+t.test('a plugin whose setup fails is retried; plugins set up before it are closed first', async (t) => {
+  const calls: string[] = []
+  let fail = true
+  const auth = new AuthCore({
+    secret: newSecret(),
+    storage: sqliteStorage({ filename: ':memory:' }),
+    plugins: [
+      { name: 'first', setup: () => void calls.push('setup first'), close: () => void calls.push('close first') },
+      {
+        name: 'second',
+        setup: () => {
+          calls.push('setup second')
+          if (fail) throw new Error('not yet')
+        },
+      },
+    ],
+  })
+  t.teardown(() => auth.close())
+  await errorOf(auth.ready())
+  fail = false
+  await auth.ready()
+  t.same(calls, ['setup first', 'setup second', 'close first', 'setup first', 'setup second'])
+})
+
+// The real driver: PostgreSQL behind a TCP proxy that refuses connections until told otherwise.
+const url = process.env.AUTHCORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+const admin = new pg.Pool({ connectionString: url, max: 1 })
+admin.on('error', () => {})
+t.teardown(() => admin.end())
+
+t.test('PostgreSQL down at the first ready(), then up: the next ready() starts', async (t) => {
+  if (!(await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1')))) return
+  const target = new URL(url)
+  let up = false
+  const sockets = new Set<Socket>()
+  const proxy = createServer((client) => {
+    sockets.add(client)
+    client.on('close', () => sockets.delete(client))
+    if (!up) return client.destroy()
+    const server = connect(Number(target.port), target.hostname)
+    sockets.add(server)
+    server.on('close', () => sockets.delete(server))
+    client.pipe(server).pipe(client)
+    client.on('error', () => server.destroy())
+    server.on('error', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    proxy.close()
+  })
+  const port = (proxy.address() as { port: number }).port
+  const proxied = new URL(url)
+  proxied.port = String(port)
+  const prefix = tablePrefix()
+  const tables = { users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl` }
+  t.teardown(() => admin.query(`drop table if exists ${Object.values(tables).map((n) => `"${n}"`).join(', ')}`))
+  const auth = new AuthCore({ secret: newSecret(), storage: postgresStorage({ connectionString: proxied.href, tables }) })
+  t.teardown(() => auth.close())
+  t.equal((await errorOf(auth.ready())).code, 'ERR_AUTH_STORAGE_UNAVAILABLE', 'down: the driver error is mapped')
+  up = true
+  await auth.ready()
+  const { user } = await auth.signUp({ email: 'pg-back@example.com', name: 'Back', pass: PASS })
+  t.equal(user.email, 'pg-back@example.com')
+})
