@@ -65,6 +65,28 @@ function checkWellFormed(value: string, field: string): void {
   }
 }
 
+/** At most this many unknown fields are named in an error; the rest are counted. */
+const MAX_NAMED_UNKNOWN = 5
+
+/**
+ * Refuses an object with fields its schema does not know, before ajv runs:
+ * one pass over the keys, naming the first few. ajv would report every one
+ * of thousands of junk fields, at a cost that grows with their number on the
+ * event loop, before any rate limit has been charged.
+ */
+function refuseUnknownFields(input: unknown, properties: object): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return
+  const named: string[] = []
+  let unknown = 0
+  for (const key of Object.keys(input)) {
+    if (Object.hasOwn(properties, key)) continue
+    if (unknown++ < MAX_NAMED_UNKNOWN) named.push(`'${key.length > 64 ? `${key.slice(0, 64)}...` : key}' is not a known field`)
+  }
+  if (unknown === 0) return
+  const problems = unknown > named.length ? [...named, `and ${unknown - named.length} more unknown field(s)`] : named
+  throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${problems.join('; ')}`, { details: { problems } })
+}
+
 /**
  * Checks `input` against the schema for `kind` and returns it as a fresh
  * object holding only the known fields (so nothing from the input that
@@ -72,11 +94,12 @@ function checkWellFormed(value: string, field: string): void {
  */
 export function parseInput<K extends keyof Inputs>(kind: K, input: unknown): Inputs[K] {
   const validate = validators[kind]
+  const schema = schemas[kind] as { properties?: object }
+  if (schema.properties !== undefined) refuseUnknownFields(input, schema.properties)
   if (!validate(input)) {
     const problems = describeErrors(validate.errors ?? [], 'field')
     throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${problems.join('; ')}`, { details: { problems } })
   }
-  const schema = schemas[kind] as { properties?: object }
   if (typeof input === 'string') checkWellFormed(input, kind)
   if (schema.properties === undefined) return input
   const copy: Record<string, unknown> = {}

@@ -45,15 +45,21 @@ function plain(error: ErrorObject): string {
  * <description>".
  */
 export function describeErrors(errors: readonly ErrorObject[], noun: 'option' | 'field'): string[] {
-  const lines = new Map<string, string>()
-  const describedPaths = errors.filter((e) => typeof e.parentSchema?.description === 'string').map((e) => e.instancePath)
+  // Described failures by path, so each error is placed in time linear in its depth, not in the error count.
+  const described = new Map<string, ErrorObject[]>()
+  for (const error of errors) {
+    if (typeof error.parentSchema?.description !== 'string') continue
+    const list = described.get(error.instancePath)
+    if (list) list.push(error)
+    else described.set(error.instancePath, [error])
+  }
+  const lines = new Set<string>()
   for (const error of errors) {
     // A described field reports once: drop failures inside it (its branches' items).
-    if (describedPaths.some((p) => error.instancePath.startsWith(`${p}/`))) continue
+    if (insideDescribed(error.instancePath, described)) continue
     const field = fieldName(error.instancePath)
-    const described = errors.find(
-      (e) => e.instancePath === error.instancePath && typeof e.parentSchema?.description === 'string' &&
-        error.schemaPath.startsWith(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))),
+    const own = described.get(error.instancePath)?.find(
+      (e) => error.schemaPath.startsWith(e.schemaPath.slice(0, e.schemaPath.lastIndexOf('/'))),
     )
     let line: string
     if (error.keyword === 'additionalProperties') {
@@ -61,12 +67,21 @@ export function describeErrors(errors: readonly ErrorObject[], noun: 'option' | 
       line = field ? `${field}.${extra} is not a known ${noun}` : `'${extra}' is not a known ${noun}`
     } else if (error.keyword === 'required') {
       line = `${field ? `${field}.` : ''}${String(error.params.missingProperty)} is required`
-    } else if (described) {
-      line = `${field} must be ${String(described.parentSchema!.description)}`
+    } else if (own) {
+      line = `${field} must be ${String(own.parentSchema!.description)}`
     } else {
       line = `${field || (noun === 'option' ? 'options' : 'input')} ${plain(error)}`
     }
-    lines.set(line, line)
+    lines.add(line)
   }
-  return [...lines.values()]
+  return [...lines]
+}
+
+/** Whether a proper ancestor of `path` (`''` is the root) has a described failure. */
+function insideDescribed(path: string, described: ReadonlyMap<string, unknown>): boolean {
+  if (described.size === 0) return false
+  for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+    if (described.has(path.slice(0, slash))) return true
+  }
+  return false
 }
