@@ -60,7 +60,7 @@ export interface AuthEvents {
 }
 
 /** Why a sign-in failed, for the `user:sign-in-failed` event only. */
-export type SignInFailure = 'unknown-email' | 'wrong-password' | 'no-password' | 'disabled'
+export type SignInFailure = 'unknown-email' | 'wrong-password' | 'no-password' | 'disabled' | 'changed-meanwhile'
 
 /** A listener for event `K`. It may be async; what it returns is ignored. */
 export type AuthListener<E, K extends keyof E> = (payload: E[K]) => unknown

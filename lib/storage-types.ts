@@ -60,6 +60,14 @@ export interface UserPatch {
   disabled?: boolean
   /** When true, the token version is advanced by one in the same statement. */
   bumpTokenVersion?: boolean
+  /**
+   * A condition, not a change: apply the patch only if the stored password
+   * hash is exactly this (null: no hash) at the moment of the write, in the
+   * same statement. When it is not, nothing changes and `updateUser`
+   * answers undefined. How a sign-in's re-hash avoids undoing a password
+   * change that committed while the old password was being verified.
+   */
+  ifPasswordHash?: string | null
 }
 
 /** One page of users, in a stable order, with a cursor for the next page. */
@@ -88,7 +96,10 @@ export interface UserStore {
   findUserById(id: string): Promise<UserRecord | undefined>
   /** The user with this canonical email key, or undefined. */
   findUserByEmailKey(emailKey: string): Promise<UserRecord | undefined>
-  /** Applies `patch` and returns the new row, or undefined when no such user exists. */
+  /**
+   * Applies `patch` and returns the new row, or undefined when no such user
+   * exists (or `patch.ifPasswordHash` does not match the stored hash).
+   */
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>
   /** A page of users ordered by id. */
   listUsers(query: ListUsersQuery): Promise<UserPage>

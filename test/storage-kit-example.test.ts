@@ -24,10 +24,12 @@ export function mapStorage(): StoragePlugin {
     },
     async findUserById(id) { check(); const u = users.get(id); return u && { ...u } },
     async findUserByEmailKey(key) { check(); const u = [...users.values()].find((x) => x.emailKey === key); return u && { ...u } },
-    async updateUser(id, { bumpTokenVersion, ...patch }) {
+    async updateUser(id, { bumpTokenVersion, ifPasswordHash, ...patch }) {
       check()
       const u = users.get(id)
       if (!u) return undefined
+      // A conditional update (a sign-in's re-hash): only while the hash is still the verified one.
+      if (ifPasswordHash !== undefined && u.passwordHash !== ifPasswordHash) return undefined
       if (patch.emailKey !== undefined && keyTaken(patch.emailKey, id)) throw new AuthError('ERR_AUTH_USER_EXISTS')
       const next = { ...u, ...patch, tokenVersion: u.tokenVersion + (bumpTokenVersion ? 1 : 0), updatedAt: new Date() }
       users.set(id, next)

@@ -19,15 +19,33 @@ export interface SignedIn {
   refreshToken?: string
 }
 
-/** An access token and, with session storage, a new refresh session. */
-async function tokensFor(ctx: CoreContext, record: UserRecord): Promise<{ token: string; refreshToken?: string }> {
+/**
+ * An access token and, with session storage, a new refresh family for
+ * `record`, the row the caller's check (a password verified, a user created)
+ * was made against.
+ *
+ * A revocation (password, email or role change, disable, `revokeSessions`)
+ * that commits while that check runs must end this family too. So once the
+ * row exists the user is read again: if their token version has moved (or
+ * they are gone or disabled), the family is revoked here and the sign-in
+ * refused with `ERR_AUTH_SESSION_REVOKED` (fail closed: the client signs in
+ * again, against the user as they are now). Otherwise the revocation commits
+ * after the row exists, and its own revoke, or its second pass (see
+ * `updateAndRevoke`), ends it. Without session storage, only the access
+ * token's version protects (strict verification refuses it).
+ */
+async function tokensFor(ctx: CoreContext, record: UserRecord, onRevoked: () => void): Promise<{ token: string; refreshToken?: string }> {
   const session = newSession(ctx, record)
   if (!session) return { token: await ctx.issueToken(record) }
   // The token names the family before the row exists; both happen at once,
   // and the answer waits for both, so no token is handed out for a session
   // that failed to be stored.
   const [token] = await Promise.all([ctx.issueToken(record, session.familyId), ctx.storage.sessions!.createSession(session.row)])
-  return { token, refreshToken: session.refreshToken }
+  const fresh = await ctx.storage.findUserById(record.id)
+  if (fresh && !fresh.disabled && fresh.tokenVersion === record.tokenVersion) return { token, refreshToken: session.refreshToken }
+  await ctx.storage.sessions!.revokeFamily(session.familyId, new Date(ctx.options.now()))
+  onRevoked()
+  throw new AuthError('ERR_AUTH_SESSION_REVOKED')
 }
 
 /** Creates a user through the credentials method and signs them in. */
@@ -36,8 +54,10 @@ export async function signUp(ctx: CoreContext, input: unknown, request: RequestC
   await ctx.limiter.address('sign-up', request.clientAddress)
   const record = await ctx.method.signUp(parsed, ctx.methodContext)
   const user = toPublicUser(record)
-  const tokens = await tokensFor(ctx, record)
-  ctx.events.emit('user:created', { user, via: 'sign-up' })
+  // The user exists from here on, whether or not a session can be made for them.
+  const created = () => ctx.events.emit('user:created', { user, via: 'sign-up' })
+  const tokens = await tokensFor(ctx, record, created)
+  created()
   return { user, ...tokens }
 }
 
@@ -65,8 +85,11 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
     throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
   }
   await ctx.limiter.afterSuccess(key)
-  const user = toPublicUser(outcome.user)
-  const tokens = await tokensFor(ctx, outcome.user)
+  const { user: checked } = outcome
+  const tokens = await tokensFor(ctx, checked, () =>
+    ctx.events.emit('user:sign-in-failed', { email: key, reason: 'changed-meanwhile', method: ctx.method.name, userId: checked.id }),
+  )
+  const user = toPublicUser(checked)
   ctx.events.emit('user:signed-in', { user, method: ctx.method.name })
   return { user, ...tokens }
 }

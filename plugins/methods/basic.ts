@@ -41,10 +41,14 @@ async function signIn(input: SignInInput, ctx: MethodContext): Promise<SignInOut
   if (!ok) return { ok: false, reason: user.passwordHash ? 'wrong-password' : 'no-password', email: key, userId: user.id }
   if (user.disabled) return { ok: false, reason: 'disabled', email: key, userId: user.id }
   if (!ctx.passwords.needsRehash(user.passwordHash!)) return { ok: true, user }
-  // Legacy bcrypt or weaker argon2 parameters: replace the hash now that we hold the password.
+  // Legacy bcrypt or weaker argon2 parameters: replace the hash now that we
+  // hold the password, but only the hash that was verified. A password change
+  // that committed meanwhile must win; the sign-in then meets its token
+  // version bump when the session is made.
   try {
     const passwordHash = await ctx.passwords.hash(pass)
-    return { ok: true, user: (await ctx.storage.updateUser(user.id, { passwordHash })) ?? user }
+    const upgraded = await ctx.storage.updateUser(user.id, { passwordHash, ifPasswordHash: user.passwordHash })
+    return { ok: true, user: upgraded ?? user }
   } catch {
     // The sign-in itself succeeded; the re-hash is retried on the next one.
     return { ok: true, user }

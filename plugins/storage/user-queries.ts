@@ -88,15 +88,24 @@ export class KyselyUserStore implements UserStore {
   async updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined> {
     assertString(id, 'id')
     const set = this.#toSet(patch)
+    const expected = expectedHash(patch)
+    // The row to change: by id, and by its current hash when the patch is conditional.
+    const target = <Q extends WhereBuilder<Q>>(query: Q): Q => {
+      const byId = query.where('id', '=', id)
+      if (expected === undefined) return byId
+      return expected === null ? byId.where('pass', 'is', null) : byId.where('pass', '=', expected)
+    }
     try {
       if (this.#engine.updateReturning) {
-        const row = await this.#db.updateTable(this.#table).set(set).where('id', '=', id)
+        const row = await target(this.#db.updateTable(this.#table).set(set))
           .returning([...USER_COLUMNS]).executeTakeFirst()
         return row === undefined ? undefined : mapUserRow(row as UserRow)
       }
       // No UPDATE ... RETURNING (MySQL, MariaDB): update then read back in one transaction.
       const run = async (db: AnyKysely) => {
-        await db.updateTable(this.#table).set(set).where('id', '=', id).execute()
+        const result = await target(db.updateTable(this.#table).set(set)).executeTakeFirst()
+        // A conditional update that matched nothing changed nothing: there is nothing to read back.
+        if (expected !== undefined && result.numUpdatedRows === 0n) return undefined
         const row = await db.selectFrom(this.#table).select([...USER_COLUMNS]).where('id', '=', id).executeTakeFirst()
         return row === undefined ? undefined : mapUserRow(row as UserRow)
       }
@@ -158,6 +167,20 @@ export class KyselyUserStore implements UserStore {
       throw toAuthError(err, this.#classify)
     }
   }
+}
+
+/** The narrow slice of a kysely query builder `updateUser` filters with. */
+interface WhereBuilder<Q> {
+  where(column: string, op: '=' | 'is', value: string | null): Q
+}
+
+/** `patch.ifPasswordHash`, checked: undefined when the update is unconditional. */
+function expectedHash(patch: UserPatch): string | null | undefined {
+  const expected = patch.ifPasswordHash
+  if (expected !== undefined && expected !== null && typeof expected !== 'string') {
+    throw new TypeError('updateUser: patch.ifPasswordHash must be a string or null')
+  }
+  return expected
 }
 
 function assertString(value: unknown, name: string): asserts value is string {

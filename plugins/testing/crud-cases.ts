@@ -48,6 +48,22 @@ export function crudCases(t: ConformanceTest, options: StorageConformanceOptions
     t.equal((await plugin.listUsers({ limit: 10 })).users.length, 4, 'four distinct users')
   }))
 
+  t.test('updateUser with ifPasswordHash changes the row only while the stored hash is that one', (t) => withPlugin(options, async (plugin) => {
+    const input = newUser('crud-cas', { passwordHash: 'h1' })
+    await plugin.createUser(input)
+    const upgraded = await plugin.updateUser(input.id, { passwordHash: 'h2', ifPasswordHash: 'h1' })
+    t.equal(upgraded?.passwordHash, 'h2', 'the expected hash: applied, the new row answered')
+    t.equal(await plugin.updateUser(input.id, { passwordHash: 'h3', ifPasswordHash: 'h1' }), undefined,
+      'a stale expected hash: undefined (a password change won the race)')
+    t.equal((await plugin.findUserById(input.id))?.passwordHash, 'h2', 'and nothing was written')
+    t.equal(await plugin.updateUser(input.id, { passwordHash: 'h3', ifPasswordHash: null }), undefined, 'null expects no hash')
+    await plugin.updateUser(input.id, { passwordHash: null })
+    t.equal((await plugin.updateUser(input.id, { passwordHash: 'h4', ifPasswordHash: null }))?.passwordHash, 'h4', 'null matches a user without a hash')
+    t.equal(await plugin.updateUser('no-such-id', { passwordHash: 'h5', ifPasswordHash: 'h4' }), undefined, 'a missing user: undefined')
+    const record = await plugin.findUserById(input.id)
+    t.ok(record !== undefined && !('ifPasswordHash' in record), 'the condition is not stored as a field')
+  }))
+
   t.test('updateUser applies only the given fields', (t) => withPlugin(options, async (plugin) => {
     const input = newUser('crud-update')
     const created = await plugin.createUser(input)
