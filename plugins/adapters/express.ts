@@ -35,11 +35,12 @@ declare global {
 }
 
 /**
- * Middleware serving AuthCore's HTTP routes. Requests outside `basePath` go
- * on to the next handler untouched. Mount it before any body parser
+ * Middleware serving AuthCore's HTTP routes. Requests outside `basePath`,
+ * as sent or once normalised (`/public/../auth/x`, `/auth/%2e%2e/x`), go on
+ * to the next handler untouched. Mount it before any body parser
  * (`express.json()`), which would consume the body the core reads. The full
- * path is matched (`req.originalUrl`), so mount it without a path:
- * `app.use(authRouter(auth))`.
+ * path is matched (`req.originalUrl`, the target as sent), so mount it
+ * without a path: `app.use(authRouter(auth))`.
  *
  * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
  */

@@ -19,7 +19,7 @@ import type { AuthCore } from '../../lib/auth-core.js'
 import type { AdapterFactory } from '../../lib/plugin-types.js'
 import type { AccessClaims } from '../../lib/tokens/claims.js'
 import { authorize, refusal } from './guard.js'
-import { clientAddress, headerValue, requestUrl, responseHeaders, toWebRequest } from './node-bridge.js'
+import { clientAddress, headerValue, responseHeaders, servedUrl, toWebRequest } from './node-bridge.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
@@ -56,7 +56,9 @@ export function authPlugin(auth: AdapterAuth, options?: ServeOptions): FastifyPl
   const { trustProxy } = serveOptions(options, 'authPlugin')
 
   async function serve(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const url = requestUrl(request.raw.url)
+    // find-my-way decodes before matching, so '/auth/%2e%2e/x' or '/%61uth/x' can reach
+    // these routes: the same rule as the other adapters decides, and the rest is the app's 404.
+    const url = servedUrl(request.raw.url, auth.basePath)
     if (!url) {
       reply.callNotFound()
       return reply

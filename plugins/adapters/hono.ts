@@ -20,7 +20,7 @@ import { isAuthError } from '../../lib/errors.js'
 import type { AdapterFactory } from '../../lib/plugin-types.js'
 import type { AccessClaims } from '../../lib/tokens/claims.js'
 import { authorize } from './guard.js'
-import { resolveClientAddress, underBase } from './request-info.js'
+import { resolveClientAddress, servesTarget } from './request-info.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
@@ -35,7 +35,18 @@ declare module 'hono' {
 
 /** The part of @hono/node-server's bindings read here, declared so hono alone suffices to type-check. */
 interface NodeBindings {
-  incoming?: { socket?: { remoteAddress?: string } }
+  incoming?: { url?: string; socket?: { remoteAddress?: string } }
+}
+
+/**
+ * The request target as the client sent it: @hono/node-server's
+ * IncomingMessage keeps it raw. Other runtimes expose only the Request URL,
+ * which they have already normalised, so there the check on the raw path
+ * sees what the router sees and cannot catch a path that entered basePath
+ * by normalisation.
+ */
+function rawTarget(c: Context): string {
+  return (c.env as NodeBindings | undefined)?.incoming?.url ?? c.req.raw.url
 }
 
 /**
@@ -49,8 +60,10 @@ function clientAddress(c: Context, trustProxy: ServeOptions['trustProxy']): stri
 
 /**
  * Middleware serving AuthCore's HTTP routes with `auth.handle(c.req.raw)`.
- * Requests outside `basePath` go on to the next handler untouched. Use it
- * before anything that reads the body: `app.use(authHandler(auth))`.
+ * Requests outside `basePath` (as sent or as normalised) go on to the next
+ * handler untouched; off @hono/node-server only the normalised path is
+ * known. Use it before anything that reads the body:
+ * `app.use(authHandler(auth))`.
  *
  * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
  */
@@ -58,8 +71,8 @@ export function authHandler(auth: AdapterAuth, options?: ServeOptions): Middlewa
   checkAuth(auth, 'authHandler')
   const { trustProxy } = serveOptions(options, 'authHandler')
   return async (c, next) => {
-    // The router tests the same normalised path, so both agree on what is served.
-    if (!underBase(new URL(c.req.raw.url).pathname, auth.basePath)) return next()
+    // The normalised half is tested on the URL the core routes on, so both agree on what is served.
+    if (!servesTarget(rawTarget(c), new URL(c.req.raw.url), auth.basePath)) return next()
     return auth.handle(c.req.raw, { clientAddress: clientAddress(c, trustProxy) })
   }
 }

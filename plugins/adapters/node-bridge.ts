@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AuthError } from '../../lib/errors.js'
 import type { AdapterAuth, ServeOptions } from './options.js'
-import { resolveClientAddress, underBase } from './request-info.js'
+import { resolveClientAddress, servesTarget } from './request-info.js'
 
 /**
  * Requests are given this fixed origin: the core routes on the path alone,
@@ -27,6 +27,15 @@ export function requestUrl(target: string | undefined): URL | null {
   }
 }
 
+/**
+ * The URL of a request AuthCore answers (see {@link servesTarget}: its path
+ * is under `basePath` both as sent and as normalised), else null.
+ */
+export function servedUrl(target: string | undefined, basePath: string): URL | null {
+  const url = requestUrl(target)
+  return url && target !== undefined && servesTarget(target, url, basePath) ? url : null
+}
+
 /** Every value of one header, in order, joined as a single field value (as Web Headers would). */
 export function headerValue(req: IncomingMessage, name: string): string | undefined {
   // req.headers keeps only the first Authorization line and drops the rest;
@@ -38,7 +47,7 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
   return values.length === 0 ? undefined : values.join(', ')
 }
 
-/** The client address: the socket peer, or a trusted proxy's left-most `X-Forwarded-For` entry. */
+/** The client address: the socket peer, or the `X-Forwarded-For` entry `trustProxy` lets name the client. */
 export function clientAddress(req: IncomingMessage, trustProxy: ServeOptions['trustProxy']): string | undefined {
   return resolveClientAddress(req.socket.remoteAddress, headerValue(req, 'x-forwarded-for'), trustProxy)
 }
@@ -111,8 +120,8 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
 }
 
 /**
- * Serves one request when its path is under basePath. Returns false, having
- * touched nothing, when it is not.
+ * Serves one request when AuthCore answers its path (under basePath as sent
+ * and as normalised). Returns false, having touched nothing, when it does not.
  */
 export async function serveNode(
   auth: AdapterAuth,
@@ -121,8 +130,8 @@ export async function serveNode(
   res: ServerResponse,
   target: string | undefined,
 ): Promise<boolean> {
-  const url = requestUrl(target)
-  if (!url || !underBase(url.pathname, auth.basePath)) return false
+  const url = servedUrl(target, auth.basePath)
+  if (!url) return false
   const { request, release } = toWebRequest(req, url)
   const response = await auth.handle(request, { clientAddress: clientAddress(req, options.trustProxy) })
   await writeResponse(res, response)

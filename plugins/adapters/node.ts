@@ -33,8 +33,9 @@ export type NodeHandlerOptions = ServeOptions
 
 /**
  * A node:http handler. Resolves to true when it answered the request. For a
- * path outside `basePath` it touches nothing: it calls `next()` when given
- * one and resolves to false, so the app can answer instead.
+ * path outside `basePath`, as sent or once its dot segments are resolved
+ * (`/public/../auth/x`, `/auth/%2e%2e/x`), it touches nothing: it calls
+ * `next()` when given one and resolves to false, so the app can answer instead.
  */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => Promise<boolean>
 
