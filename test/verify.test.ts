@@ -166,6 +166,75 @@ t.test('the cache is bounded and keyed by the exact token string', async (t) => 
   t.equal((await auth.verify(tokens[0]!)).sub, 'u1', 'an evicted token verifies again through the crypto')
 })
 
+// base64url spellings of one value: '=' padding, and a last character whose
+// unused low bits are set (4 bits when length % 4 == 2, 2 bits when == 3).
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+function looseSpellings(segment: string): string[] {
+  const unused = segment.length % 4 === 2 ? 0b1111 : segment.length % 4 === 3 ? 0b11 : 0
+  const spellings = [`${segment}=`, `${segment}${segment.length % 4 === 2 ? '==' : '='}`]
+  if (unused !== 0) {
+    const last = B64URL.indexOf(segment.at(-1)!)
+    spellings.push(segment.slice(0, -1) + B64URL[last | 1]!, segment.slice(0, -1) + B64URL[last | unused]!)
+  }
+  return [...new Set(spellings)]
+}
+
+/** A JSON value whose base64url leaves unused bits (length % 4 != 0), so it has loose spellings. */
+function withSpareBits(value: Record<string, unknown>): string {
+  for (let pad = ''; ; pad += 'x') {
+    const encoded = b64(pad === '' ? value : { ...value, x: pad })
+    if (encoded.length % 4 !== 0) return encoded
+  }
+}
+
+/** HS256 over the exact segment strings given, as a key holder would sign them. */
+const signRaw = (header: string, payload: string) => `${header}.${payload}.${createHmac('sha256', key).update(`${header}.${payload}`).digest('base64url')}`
+
+t.test('only the canonical base64url spelling of a token verifies', async (t) => {
+  const { TokenVerifier } = await import('../lib/tokens/verifier.js')
+  const { resolveOptions } = await import('../lib/options-validate.js')
+  const { buildKeyRing } = await import('../lib/tokens/key-ring.js')
+  const options = resolveOptions({ secret })
+  const verifier = new TokenVerifier(options, buildKeyRing(options.keys), undefined)
+  const auth = new AuthCore({ secret })
+
+  // The signature: 32 bytes are 43 characters, so its last one carries 2 unused bits.
+  const token = await mint(key)
+  const [h, p, s] = token.split('.') as [string, string, string]
+  t.equal(s.length % 4, 3, 'an HS256 signature leaves unused bits')
+  // The header and payload: signed over their loose spelling, so the signature
+  // matches and only the spelling is wrong.
+  const header = withSpareBits({ alg: 'HS256' })
+  const payload = withSpareBits({ sub: 'user-2', exp: nowSec() + 600 })
+  const canonical = [token, signRaw(header, payload)]
+  // [name, token, segment, its loose spelling]
+  const variants = [
+    ...looseSpellings(s).map((v) => [`signature ...${v.slice(-3)}`, `${h}.${p}.${v}`, s, v] as const),
+    ...looseSpellings(header).map((v) => [`header ...${v.slice(-3)}`, signRaw(v, payload), header, v] as const),
+    ...looseSpellings(payload).map((v) => [`payload ...${v.slice(-3)}`, signRaw(header, v), payload, v] as const),
+  ]
+  for (const part of ['signature', 'header', 'payload']) {
+    t.ok(variants.filter(([name]) => name.startsWith(part)).length >= 3, `${part}: padding and low-bit variants`)
+  }
+  for (const good of canonical) {
+    t.ok(await auth.verify(good), 'control: the canonical spelling verifies')
+    t.ok(await verifier.verify(good), 'control: the canonical spelling verifies (and is cached)')
+  }
+  t.equal(verifier.cache.size, canonical.length)
+  for (const [name, variant, segment, spelling] of variants) {
+    t.same(Buffer.from(spelling, 'base64url'), Buffer.from(segment, 'base64url'), `${name}: the same bytes as the canonical segment`)
+    await rejects(t, auth.verify(variant), 'ERR_AUTH_TOKEN_MALFORMED', name)
+    await rejects(t, verifier.verify(variant), 'ERR_AUTH_TOKEN_MALFORMED', `${name} (verifier)`)
+  }
+  t.equal(verifier.cache.size, canonical.length, 'no refused spelling took a cache entry')
+  for (const good of canonical) t.ok(await auth.verify(good), 'the canonical spelling still verifies')
+
+  await rejects(t, auth.verify(`${h}.${p}.${s}AA`), 'ERR_AUTH_TOKEN_MALFORMED', 'a segment of length % 4 == 1')
+  await rejects(t, auth.verify(`${h}.${p}.${s.slice(0, 10)}+${s.slice(11)}`), 'ERR_AUTH_TOKEN_MALFORMED', 'base64 (not url) alphabet')
+  await rejects(t, auth.verify(`${h}.${p}.${s.slice(0, 10)}\u00e9${s.slice(11)}`), 'ERR_AUTH_TOKEN_MALFORMED', 'a non-ASCII character')
+  await rejects(t, auth.verify(`${h} .${p}.${s}`), 'ERR_AUTH_TOKEN_MALFORMED', 'a space')
+})
+
 t.test('authenticate reads Bearer headers and refuses anything else', async (t) => {
   const auth = new AuthCore({ secret })
   const token = await mint(key)

@@ -7,6 +7,7 @@ import type { KeyRing, VerifyKey } from './key-ring.js'
 import type { RemoteKeySet } from './remote-key-set.js'
 import { VerifiedTokenCache } from './verified-cache.js'
 import { BoundedMap } from '../bounded-map.js'
+import { isCanonicalCompactJws } from './canonical-jws.js'
 
 /** `typ` values an access token may carry (compared lower-case, without `application/`). */
 const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt'])
@@ -86,7 +87,8 @@ function toClaims(payload: JWTPayload): AccessClaims {
 
 /**
  * Verifies access tokens: the size cap first, then the cache of tokens seen
- * before, then the header (algorithm allow-list, `typ`), the key chosen by
+ * before, then the canonical base64url spelling of each segment, the header
+ * (algorithm allow-list, `typ`), the key chosen by
  * `kid` with its one algorithm, and jose for signature and claims.
  */
 export class TokenVerifier {
@@ -156,6 +158,9 @@ export class TokenVerifier {
     const cached = this.#cache.get(token, now)
     if (cached) return cached
 
+    // Only canonical spellings may verify, so only they can enter the cache:
+    // a hit above is canonical by construction and skips this check.
+    if (!isCanonicalCompactJws(token)) fail('ERR_AUTH_TOKEN_MALFORMED')
     const header = readHeader(token)
     const found = this.#candidates(header)
     const candidates = Array.isArray(found) ? (found as readonly VerifyKey[]) : await found
