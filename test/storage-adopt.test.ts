@@ -24,10 +24,12 @@ const ROWS: Row[] = [
   ['sc-4', ' BOB@example.com', 'Bob again', HASH_A, 'user', 'dup'], // same key as sc-2
   ['sc-5', 'Ｃａｒｏｌ@example.com', 'Carol', HASH_B, 'user', 'fullwidth'], // NFKC -> carol@
   ['sc-6', null, 'No Email', HASH_A, 'user', null],
+  ['sc-7', 'dora@xn--bcher-kva.de', 'Dora', HASH_A, 'user', 'idn'], // the key is the domain's Unicode form
+  ['sc-8', 'eve\u200b@example.com', 'Eve', HASH_A, 'user', 'zw'], // refused by the core: no key
 ]
 const EXPECTED_KEYS: Record<string, string | null> = {
   'sc-1': 'alice@example.com', 'sc-2': 'bob@example.com', 'sc-3': 'nopass@example.com',
-  'sc-4': null, 'sc-5': 'carol@example.com', 'sc-6': null,
+  'sc-4': null, 'sc-5': 'carol@example.com', 'sc-6': null, 'sc-7': 'dora@bücher.de', 'sc-8': null,
 }
 
 interface Engine {

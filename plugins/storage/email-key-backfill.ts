@@ -8,14 +8,24 @@
  * other row keeps a NULL key (no lookup matches NULL) and is reported.
  */
 import { sql } from 'kysely'
+import { normalizeEmail } from '../../lib/email.js'
 import type { AnyKysely } from './storage-engine.js'
 import type { AdoptionConflict } from './storage-options.js'
 
 const BATCH = 500
 
-/** The canonical email key, exactly as the core computes it. */
+/**
+ * The canonical email key, exactly as the core computes it, or `''` for an
+ * address the core refuses (invisible characters, a domain UTS-46 rejects, an
+ * over-long key): sign-in could never reach such a row by email, so it gets
+ * no key rather than one no lookup will produce.
+ */
 export function canonicalEmailKey(email: string): string {
-  return email.trim().normalize('NFKC').toLowerCase()
+  try {
+    return normalizeEmail(email).key
+  } catch {
+    return ''
+  }
 }
 
 /** Backfills missing keys; returns the rows left without one because of a collision. */
@@ -34,7 +44,7 @@ export async function backfillEmailKeys(db: AnyKysely, table: string): Promise<A
     const byKey = new Map<string, string[]>()
     for (const row of rows) {
       const key = canonicalEmailKey(String(row.email))
-      if (key === '') continue // a blank email is no identity to collide over
+      if (key === '') continue // a blank or refused email is no identity to collide over
       const ids = byKey.get(key)
       if (ids === undefined) byKey.set(key, [row.id])
       else ids.push(row.id)
