@@ -5,8 +5,7 @@ import type { CoreContext } from './operations/context.js'
 import type { ResolvedOptions } from './options-validate.js'
 import { PasswordService } from './passwords/service.js'
 import type { AuthPlugin, CredentialsMethod } from './plugin-types.js'
-import type { RateLimitStore } from './rate-limit-types.js'
-import { Limiter } from './rate-limit/limiter.js'
+import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
 import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
@@ -33,14 +32,26 @@ function checkStorage(storage: StoragePlugin): void {
   }
 }
 
-/** The counter store the `rateLimit.store` option names. */
-function counterStore(choice: ResolvedOptions['rateLimitStore'], storage: StoragePlugin): { store: RateLimitStore; owned: boolean } {
-  if (choice === 'memory') return { store: new MemoryRateLimitStore(), owned: true }
-  if (choice !== 'storage') return { store: choice, owned: false }
+/**
+ * The counter stores the `rateLimit.store` option names. In memory (the
+ * default), per-address and per-account windows get a budget each, so a
+ * flood of addresses cannot push out a lockout. `owned`: AuthCore made them
+ * and closes them; a store passed in is the caller's to close.
+ */
+function counterStores(choice: ResolvedOptions['rateLimitStore'], storage: StoragePlugin): { stores: LimiterStores; owned: boolean } {
+  if (choice === 'memory') return { stores: { address: new MemoryRateLimitStore(), account: new MemoryRateLimitStore() }, owned: true }
+  if (choice !== 'storage') return { stores: { address: choice, account: choice }, owned: false }
   if (!storage.rateLimits) {
     throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `rateLimit.store is 'storage', but storage plugin '${storage.name}' has no rate-limit counters`)
   }
-  return { store: storage.rateLimits, owned: false }
+  return { stores: { address: storage.rateLimits, account: storage.rateLimits }, owned: false }
+}
+
+/** Closes the counter stores AuthCore made. */
+async function closeCounters(counters: { stores: LimiterStores; owned: boolean }): Promise<void> {
+  if (!counters.owned) return
+  await counters.stores.address.close?.()
+  if (counters.stores.account !== counters.stores.address) await counters.stores.account.close?.()
 }
 
 /** What `startCore` needs from the AuthCore instance. */
@@ -87,7 +98,7 @@ export async function startCore({ options, storage, ring: ringPromise, hooks, ev
   // Storage stays open when a step fails: the next call retries on it, and
   // the instance's close() releases it. What this attempt set up is undone.
   await storage.init()
-  const counters = counterStore(options.rateLimitStore, storage)
+  const counters = counterStores(options.rateLimitStore, storage)
   const setUp: AuthPlugin[] = []
   try {
     const pluginContext = Object.freeze({ storage })
@@ -98,7 +109,7 @@ export async function startCore({ options, storage, ring: ringPromise, hooks, ev
     }
   } catch (err) {
     for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
-    if (counters.owned) await counters.store.close?.().catch(() => undefined)
+    await closeCounters(counters).catch(() => undefined)
     throw err
   }
 
@@ -109,7 +120,7 @@ export async function startCore({ options, storage, ring: ringPromise, hooks, ev
     hooks,
     events,
     rules: options.rules,
-    limiter: new Limiter(options.rateLimit, counters.store, options.now, events),
+    limiter: new Limiter(options.rateLimit, counters.stores, options.now, events),
     method,
     methodContext: Object.freeze({
       storage,
@@ -125,7 +136,7 @@ export async function startCore({ options, storage, ring: ringPromise, hooks, ev
     context,
     async close() {
       for (const plugin of options.plugins) await plugin.close?.()
-      if (counters.owned) await counters.store.close?.()
+      await closeCounters(counters)
     },
   })
 }

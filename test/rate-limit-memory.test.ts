@@ -14,7 +14,7 @@ t.test('options are checked', async (t) => {
   t.equal(new MemoryRateLimitStore().maxKeys, 100_000, 'default bound 100 000')
 })
 
-t.test('when full, ended windows make room; live ones are never evicted', async (t) => {
+t.test('when full, ended windows make room first', async (t) => {
   const store = new MemoryRateLimitStore({ maxKeys: 3 })
   const now = 1_000_000
   await store.hit('short', 1, now) // ends at now + 1000
@@ -24,24 +24,40 @@ t.test('when full, ended windows make room; live ones are never evicted', async 
   t.equal(store.size, 3, 'still 3')
   t.equal(await store.peek('short', now + 2000), undefined, 'the ended window went')
   t.equal((await store.peek('old', now + 2000))?.count, 1, 'the oldest open window stayed')
-  // Full and nothing ended: a new key is refused, so the limiter fails closed
-  // instead of a flood of new keys wiping someone's lockout.
-  await t.rejects(store.hit('fifth', 60, now + 2001), /full/)
-  t.equal((await store.peek('old', now + 2001))?.count, 1, 'no live window was evicted')
-  t.equal((await store.hit('old', 60, now + 2002)).count, 2, 'existing windows still count')
-  t.equal(store.size, 3, 'never more than maxKeys')
-  t.equal((await store.hit('fifth', 60, now + 61_000)).count, 1, 'once windows end, new keys fit again')
+  t.equal(store.evicted, 0, 'no live window was given up')
 })
 
-t.test('memory stays bounded under many keys', async (t) => {
+t.test('full of live windows: a new key is never refused; the least-hit, oldest window makes room', async (t) => {
+  const store = new MemoryRateLimitStore({ maxKeys: 4 })
+  const now = 1_000_000
+  for (let i = 0; i < 12; i++) await store.hit('lockout', 900, now) // count 12: holds a refusal
+  await store.hit('busy', 60, now)
+  await store.hit('busy', 60, now) // count 2
+  await store.hit('once-a', 60, now)
+  await store.hit('once-b', 60, now + 1)
+  t.equal((await store.hit('newcomer', 60, now + 2)).count, 1, 'a new key gets its window')
+  t.equal(await store.peek('once-a', now + 2), undefined, 'the oldest window seen once went first')
+  t.equal((await store.peek('once-b', now + 2))?.count, 1)
+  await store.hit('newcomer-2', 60, now + 3)
+  await store.hit('newcomer-3', 60, now + 4)
+  t.equal(store.size, 4, 'never more than maxKeys')
+  t.equal((await store.peek('lockout', now + 4))?.count, 12, 'the lockout outlives every window seen fewer times')
+  t.equal((await store.peek('busy', now + 4))?.count, 2, 'so does a window seen twice')
+  t.equal(store.evicted, 3)
+})
+
+t.test('a flood of new keys never pushes out a busy window, and memory stays bounded', async (t) => {
   const store = new MemoryRateLimitStore({ maxKeys: 500 })
   const now = Date.now()
-  let refused = 0
-  for (let i = 0; i < 20_000; i++) await store.hit(`key-${i}`, 60, now).catch(() => refused++)
+  for (let i = 0; i < 10; i++) await store.hit('locked-account', 900, now)
+  let accepted = 0
+  for (let i = 0; i < 20_000; i++) if ((await store.hit(`junk-${i}`, 60, now)).count === 1) accepted++
+  t.equal(accepted, 20_000, 'every new key got a window')
   t.equal(store.size, 500, 'size held at maxKeys')
-  t.equal(refused, 19_500, 'keys beyond the bound were refused')
-  t.equal((await store.peek('key-0', now))?.count, 1, 'the first windows are kept')
-  t.equal(await store.purge(now + 60_000), 500, 'purge drops every ended window')
+  t.equal((await store.peek('locked-account', now))?.count, 10, 'the busy window is still there')
+  t.equal((await store.peek('junk-19999', now))?.count, 1, 'the newest windows are kept')
+  t.equal(await store.peek('junk-0', now), undefined, 'the oldest junk made room')
+  t.equal(await store.purge(now + 900_000), 500, 'purge drops every ended window')
   t.equal(store.size, 0, 'empty')
 })
 

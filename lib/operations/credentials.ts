@@ -51,6 +51,11 @@ async function tokensFor(ctx: CoreContext, record: UserRecord, onRevoked: () => 
 /** Creates a user through the credentials method and signs them in. */
 export async function signUp(ctx: CoreContext, input: unknown, request: RequestContext = {}): Promise<SignedIn> {
   const parsed = parseInput('signUp', input)
+  // Input that is refused for free is refused before any window is charged,
+  // so junk cannot fill the counter store (the method checks again, as it must).
+  normalizeEmail(parsed.email)
+  normalizeName(parsed.name)
+  ctx.passwords.checkNew(parsed.pass)
   await ctx.limiter.address('sign-up', request.clientAddress)
   const record = await ctx.method.signUp(parsed, ctx.methodContext)
   const user = toPublicUser(record)
@@ -69,12 +74,13 @@ export async function signUp(ctx: CoreContext, input: unknown, request: RequestC
  */
 export async function signIn(ctx: CoreContext, input: unknown, request: RequestContext = {}): Promise<SignedIn> {
   const parsed = parseInput('signIn', input)
-  await ctx.limiter.address('sign-in', request.clientAddress)
+  // What is refused for free (a malformed email, an over-long password, a
+  // full hash queue) charges no window: it must not count as an attempt, or
+  // anyone could lock an account at no cost, nor fill the counter store.
   const { key } = normalizeEmail(parsed.email)
-  // What is refused for free (an over-long password, a full hash queue) must
-  // not count as an attempt, or anyone could lock an account at no cost.
   ctx.passwords.normalize(parsed.pass)
   ctx.passwords.assertCapacity()
+  await ctx.limiter.address('sign-in', request.clientAddress)
   // Locked or delayed accounts are refused here, before any hash is computed.
   await ctx.limiter.beforeAttempt(key)
   const outcome = await ctx.method.signIn(parsed, ctx.methodContext)

@@ -64,8 +64,7 @@ export function newSession(ctx: CoreContext, user: UserRecord): { row: NewSessio
 }
 
 /** Finds the session a refresh token names, checking its secret in constant time. */
-async function presented(ctx: CoreContext, token: unknown): Promise<{ parts: RefreshTokenParts; session: SessionRecord }> {
-  const parts = parseRefreshToken(token)
+async function presented(ctx: CoreContext, parts: RefreshTokenParts): Promise<{ parts: RefreshTokenParts; session: SessionRecord }> {
   const session = await store(ctx).findSession(parts.sessionId)
   if (!session || !secretMatches(parts.secret, session.secretHash)) throw new AuthError('ERR_AUTH_REFRESH_INVALID')
   return { parts, session }
@@ -105,8 +104,10 @@ async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session
  * a successor issued, with a new access token.
  */
 export async function refresh(ctx: CoreContext, token: unknown, request: RequestContext = {}): Promise<TokenPair> {
+  // A token that is not even well-formed is refused before a window is charged.
+  const wellFormed = parseRefreshToken(token)
   await ctx.limiter.address('refresh', request.clientAddress)
-  const { parts, session } = await presented(ctx, token)
+  const { parts, session } = await presented(ctx, wellFormed)
   const now = ctx.options.now()
   if (session.revokedAt) throw new AuthError('ERR_AUTH_SESSION_REVOKED')
   if (now >= session.expiresAt.getTime() || now >= session.idleExpiresAt.getTime()) throw new AuthError('ERR_AUTH_SESSION_EXPIRED')
@@ -135,7 +136,7 @@ export async function refresh(ctx: CoreContext, token: unknown, request: Request
 
 /** Ends the session a refresh token belongs to (its whole family). Ending an ended one is not an error. */
 export async function signOut(ctx: CoreContext, token: unknown): Promise<void> {
-  const { session } = await presented(ctx, token)
+  const { session } = await presented(ctx, parseRefreshToken(token))
   const ended = await store(ctx).revokeFamily(session.familyId, new Date(ctx.options.now()))
   if (ended > 0) ctx.events.emit('session:ended', { userId: session.userId, familyId: session.familyId, reason: 'sign-out' })
 }

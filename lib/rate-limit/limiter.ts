@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { AuthError, type AuthErrorCode } from '../errors.js'
 import type { AuthEvents, EventHub } from '../events.js'
 import type { RateLimitStore } from '../rate-limit-types.js'
+import { Breaker } from './breaker.js'
 import { addressKey } from './client-address.js'
 import type { RateLimitSettings } from './settings.js'
 
@@ -9,6 +10,25 @@ import type { RateLimitSettings } from './settings.js'
 export type LimitScope = 'sign-in' | 'sign-up' | 'refresh'
 
 const DAY = 86_400
+
+/** How long a failing counter store is skipped (failing fast) before it is tried again. */
+const STORE_COOLDOWN_MS = 5_000
+
+/**
+ * Where the limiter keeps its counters: per-address windows and per-account
+ * ones. Two budgets, so a flood of addresses (cheap to come by in IPv6)
+ * cannot push out an account's lockout. The same store may serve both.
+ */
+export interface LimiterStores {
+  readonly address: RateLimitStore
+  readonly account: RateLimitStore
+}
+
+/** A store with the breaker that guards it. */
+interface Guarded {
+  readonly store: RateLimitStore
+  readonly breaker: Breaker
+}
 
 /** Account counters are keyed by a hash of the canonical email: no address is stored, every key has one length. */
 const accountKey = (emailKey: string) => createHash('sha256').update(emailKey).digest('base64url')
@@ -21,28 +41,44 @@ const accountKey = (emailKey: string) => createHash('sha256').update(emailKey).d
  */
 export class Limiter {
   readonly #settings: RateLimitSettings
-  readonly #store: RateLimitStore
+  readonly #address: Guarded
+  readonly #account: Guarded
   readonly #now: () => number
   readonly #events: EventHub<AuthEvents>
 
-  constructor(settings: RateLimitSettings, store: RateLimitStore, now: () => number, events: EventHub<AuthEvents>) {
+  constructor(settings: RateLimitSettings, stores: LimiterStores, now: () => number, events: EventHub<AuthEvents>) {
     this.#settings = settings
-    this.#store = store
+    // Real time, not the app's clock: the cooldown is about a server's timeouts.
+    const clock = () => performance.now()
+    this.#address = { store: stores.address, breaker: new Breaker(STORE_COOLDOWN_MS, clock) }
+    this.#account = stores.account === stores.address
+      ? this.#address
+      : { store: stores.account, breaker: new Breaker(STORE_COOLDOWN_MS, clock) }
     this.#now = now
     this.#events = events
   }
 
-  /** Runs a store call; when the store fails, refuses (fail closed) or lets the request through (fail open). */
-  async #guard<T>(work: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await work()
-    } catch (cause) {
-      if (this.#settings.failMode === 'open') {
-        this.#events.report('rate-limit', cause)
-        return fallback
+  /**
+   * Runs a store call; when the store fails, refuses (fail closed) or lets
+   * the request through (fail open). After one failure the store is not
+   * asked again for a cooldown: later calls, in this request or others,
+   * take the same outcome at once instead of each waiting for a timeout.
+   */
+  async #guard<T>({ store, breaker }: Guarded, work: (store: RateLimitStore) => Promise<T>, fallback: T): Promise<T> {
+    let cause: unknown = new Error('the rate-limit store failed just before; not asked again during its cooldown')
+    if (breaker.allow()) {
+      try {
+        const result = await work(store)
+        breaker.succeeded()
+        return result
+      } catch (err) {
+        breaker.failed()
+        cause = err
+        if (this.#settings.failMode === 'open') this.#events.report('rate-limit', err)
       }
-      throw new AuthError('ERR_AUTH_RATE_LIMIT_UNAVAILABLE', undefined, { cause })
     }
+    if (this.#settings.failMode === 'open') return fallback
+    throw new AuthError('ERR_AUTH_RATE_LIMIT_UNAVAILABLE', undefined, { cause })
   }
 
   #refuse(code: AuthErrorCode, resetAt: number, scope: 'account' | LimitScope): never {
@@ -56,7 +92,7 @@ export class Limiter {
     const key = addressKey(address)
     if (!this.#settings.enabled || key === undefined) return
     const { limit, window } = this.#settings.address[scope]
-    const state = await this.#guard(() => this.#store.hit(`ip:${scope}:${key}`, window, this.#now()), undefined)
+    const state = await this.#guard(this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()), undefined)
     if (state && state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
   }
 
@@ -71,12 +107,13 @@ export class Limiter {
     const now = this.#now()
     const { lockAfter, window, dailyFailures } = this.#settings.account
     const [daily, wait] = await this.#guard(
-      () => Promise.all([this.#store.peek(`acct-day:${key}`, now), this.#store.peek(`acct-wait:${key}`, now)]),
+      this.#account,
+      (store) => Promise.all([store.peek(`acct-day:${key}`, now), store.peek(`acct-wait:${key}`, now)]),
       [undefined, undefined],
     )
     if (daily && daily.count >= dailyFailures) this.#refuse('ERR_AUTH_ACCOUNT_LOCKED', daily.resetAt, 'account')
     if (wait) this.#refuse('ERR_AUTH_THROTTLED', wait.resetAt, 'account')
-    const attempts = await this.#guard(() => this.#store.hit(`acct:${key}`, window, now), undefined)
+    const attempts = await this.#guard(this.#account, (store) => store.hit(`acct:${key}`, window, now), undefined)
     if (attempts && attempts.count > lockAfter) this.#refuse('ERR_AUTH_ACCOUNT_LOCKED', attempts.resetAt, 'account')
   }
 
@@ -86,17 +123,17 @@ export class Limiter {
     const key = accountKey(emailKey)
     const now = this.#now()
     const { freeAttempts, lockAfter, window, delay, maxDelay } = this.#settings.account
-    await this.#guard(async () => {
-      const daily = await this.#store.hit(`acct-day:${key}`, DAY, now)
-      const attempts = await this.#store.peek(`acct:${key}`, now)
+    await this.#guard(this.#account, async (store) => {
+      const daily = await store.hit(`acct-day:${key}`, DAY, now)
+      const attempts = await store.peek(`acct:${key}`, now)
       const count = attempts?.count ?? 0
       const lockedUntil = count >= lockAfter ? attempts!.resetAt : daily.count >= this.#settings.account.dailyFailures ? daily.resetAt : undefined
       if (lockedUntil !== undefined) {
         this.#events.emit('user:locked', { email: emailKey, until: new Date(lockedUntil).toISOString(), ...(userId !== undefined && { userId }) })
       } else if (count >= freeAttempts) {
         const seconds = Math.min(delay * 2 ** (count - freeAttempts), maxDelay)
-        await this.#store.reset(`acct-wait:${key}`)
-        await this.#store.hit(`acct-wait:${key}`, Math.max(1, Math.min(seconds, window)), now)
+        await store.reset(`acct-wait:${key}`)
+        await store.hit(`acct-wait:${key}`, Math.max(1, Math.min(seconds, window)), now)
       }
     }, undefined)
   }
@@ -111,7 +148,8 @@ export class Limiter {
   async unlock(emailKey: string): Promise<void> {
     const key = accountKey(emailKey)
     await this.#guard(
-      () => Promise.all(['acct', 'acct-day', 'acct-wait'].map((prefix) => this.#store.reset(`${prefix}:${key}`))),
+      this.#account,
+      (store) => Promise.all(['acct', 'acct-day', 'acct-wait'].map((prefix) => store.reset(`${prefix}:${key}`))),
       [],
     )
   }

@@ -1,10 +1,22 @@
 /**
  * The default {@link RateLimitStore}: counters in this process's memory.
- * Bounded: at most `maxKeys` windows are kept; when full, windows that have
- * ended make room, and if none has, a new key is refused (the limiter then
- * fails closed) rather than evicting a live window such as a lockout. No
- * timers, so it never keeps the process alive; ended windows are dropped
- * lazily (on access, when full, or by `purge`).
+ *
+ * Bounded: at most `maxKeys` windows are kept. A full store never refuses a
+ * key (a refusal would turn into a site-wide 503 for every new client, which
+ * a flood of cheap junk from many addresses could cause at will). It makes
+ * room instead, giving up first what matters least:
+ *
+ * 1. windows that have ended (found by a sweep, at most once per `maxKeys`
+ *    new windows, so the cost per hit stays constant on average);
+ * 2. otherwise the window with the fewest hits, the oldest of those first.
+ *
+ * Windows are kept in tiers by hit count (1, 2-3, 4-7, 8-15, 16+). A window
+ * seen once carries almost nothing: forgetting it lets one key make one more
+ * request. Windows that hold a refusal (an address over its limit, an
+ * account locked after many failures) sit in the high tiers, so pushing them
+ * out takes a store full of windows at least that busy, each of which cost
+ * the attacker as many requests. No timers, so it never keeps the process
+ * alive.
  */
 import type { CounterState, RateLimitStore } from '../rate-limit-types.js'
 
@@ -17,7 +29,12 @@ export interface MemoryRateLimitStoreOptions {
 interface Window {
   count: number
   resetAt: number
+  tier: number
 }
+
+/** Tier of a count: 0 for 1, 1 for 2-3, 2 for 4-7, 3 for 8-15, 4 for 16 and more. */
+const TIERS = 5
+const tierOf = (count: number) => Math.min(TIERS - 1, 31 - Math.clz32(count))
 
 /**
  * Fixed-window counters in memory, for a single process. Every operation is
@@ -34,10 +51,15 @@ interface Window {
 export class MemoryRateLimitStore implements RateLimitStore {
   /** The bound given (or the default). */
   readonly maxKeys: number
-  // Insertion order is window-opening order: the first entry is the oldest window.
   readonly #windows = new Map<string, Window>()
+  // One map per tier, in order of arrival in that tier: the first entry of
+  // the lowest non-empty tier is the next to go when the store is full.
+  readonly #tiers: Map<string, Window>[] = Array.from({ length: TIERS }, () => new Map<string, Window>())
   // No window ends before this instant, so a sweep before it would find nothing.
   #nextEnd = Number.POSITIVE_INFINITY
+  // New windows opened since the last sweep: sweeps are paid for by as many inserts.
+  #sinceSweep = 0
+  #evicted = 0
 
   /** @throws TypeError when `maxKeys` is not a positive integer. */
   constructor(options: MemoryRateLimitStoreOptions = {}) {
@@ -45,11 +67,17 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const { maxKeys = 100_000 } = options
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new TypeError('MemoryRateLimitStore: options.maxKeys must be a positive integer')
     this.maxKeys = maxKeys
+    this.#sinceSweep = maxKeys
   }
 
   /** Windows currently held (ended ones included until they are dropped). */
   get size(): number {
     return this.#windows.size
+  }
+
+  /** Live windows given up to make room since the store was created (ended ones dropped are not counted). */
+  get evicted(): number {
+    return this.#evicted
   }
 
   /** Adds one to `key`'s open window, or opens a window of `windowSeconds` at 1. */
@@ -60,13 +88,20 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const open = this.#windows.get(key)
     if (open !== undefined && open.resetAt > at) {
       open.count++
+      const tier = tierOf(open.count)
+      if (tier !== open.tier) {
+        this.#tiers[open.tier]!.delete(key)
+        open.tier = tier
+        this.#tiers[tier]!.set(key, open)
+      }
       return { count: open.count, resetAt: open.resetAt }
     }
-    // A new window: re-inserted so the map stays in window-opening order.
-    if (open !== undefined) this.#windows.delete(key)
+    if (open !== undefined) this.#remove(key, open)
     else if (this.#windows.size >= this.maxKeys) this.#makeRoom(at)
-    const window = { count: 1, resetAt: at + windowMs }
+    const window: Window = { count: 1, resetAt: at + windowMs, tier: 0 }
     this.#windows.set(key, window)
+    this.#tiers[0]!.set(key, window)
+    this.#sinceSweep++
     if (window.resetAt < this.#nextEnd) this.#nextEnd = window.resetAt
     return { count: 1, resetAt: window.resetAt }
   }
@@ -82,7 +117,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** Forgets `key`. */
   async reset(key: string): Promise<void> {
     checkKey(key, 'reset')
-    this.#windows.delete(key)
+    const open = this.#windows.get(key)
+    if (open !== undefined) this.#remove(key, open)
   }
 
   /** Drops the windows that ended at or before `now`; returns how many. */
@@ -93,24 +129,36 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** Drops every window. */
   async close(): Promise<void> {
     this.#windows.clear()
+    for (const tier of this.#tiers) tier.clear()
     this.#nextEnd = Number.POSITIVE_INFINITY
   }
 
-  // Full: drop ended windows (only when one can have ended since the last
-  // sweep, so a full map of open windows costs O(1) per hit). A live window is
-  // never evicted: dropping the oldest would let a flood of new keys wipe an
-  // account's lockout. Refusing instead makes the limiter fail closed.
+  // Full: drop ended windows if one can have ended and a sweep has been paid
+  // for; if that frees nothing, give up the least-hit, oldest live window.
   #makeRoom(now: number): void {
-    if (this.#nextEnd <= now && this.#sweep(now) > 0) return
-    throw new Error(`MemoryRateLimitStore is full: ${this.maxKeys} windows are open`)
+    if (this.#nextEnd <= now && this.#sinceSweep >= this.maxKeys && this.#sweep(now) > 0) return
+    for (const tier of this.#tiers) {
+      const first = tier.entries().next()
+      if (first.done) continue
+      const [key, window] = first.value
+      this.#remove(key, window)
+      if (window.resetAt > now) this.#evicted++
+      return
+    }
+  }
+
+  #remove(key: string, window: Window): void {
+    this.#windows.delete(key)
+    this.#tiers[window.tier]!.delete(key)
   }
 
   #sweep(now: number): number {
+    this.#sinceSweep = 0
     let removed = 0
     let nextEnd = Number.POSITIVE_INFINITY
     for (const [key, window] of this.#windows) {
       if (window.resetAt <= now) {
-        this.#windows.delete(key)
+        this.#remove(key, window)
         removed++
       } else if (window.resetAt < nextEnd) {
         nextEnd = window.resetAt
