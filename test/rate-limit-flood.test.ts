@@ -2,7 +2,7 @@
 // in-memory counter store stays bounded, never refuses a new client, and
 // keeps the windows that hold a refusal (a lockout) over ones seen once.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AuthCore, type PasswordHasher } from '../lib/index.js'
 import { sqliteStorage } from '../plugins/storage/sqlite.js'
 import { newSecret } from './helpers/keys.js'
@@ -28,7 +28,7 @@ const post = (path: string, body: unknown) =>
 /** The i-th of 65,536 × n distinct IPv6 /64 networks (2001:db8::/32 is for documentation). */
 const network = (i: number) => `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::${(i % 7) + 1}`
 
-function makeAuth(t: Parameters<Parameters<typeof t.test>[1]>[0], options: object = {}) {
+function makeAuth(t: Test, options: object = {}) {
   const auth = new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), passwordPolicy: { hasher: fastHasher }, ...options })
   t.teardown(() => auth.close())
   return auth

@@ -3,7 +3,7 @@
 // start releases the storage. Against a wrapper that fails on demand, and
 // against the real PostgreSQL server through a proxy that is down, then up.
 import { createServer, connect, type Socket } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AuthCore, AuthError, type StoragePlugin } from '../lib/index.js'
 import { sqliteStorage } from '../plugins/storage/sqlite.js'
 import { postgresStorage } from '../plugins/storage/postgres.js'
@@ -11,6 +11,8 @@ import { errorOf } from './helpers/auth.js'
 import { newSecret } from './helpers/keys.js'
 import { serverReachable, tablePrefix } from './helpers/storage-servers.js'
 import pg from 'pg'
+import mysql from 'mysql2/promise'
+import { mysqlStorage } from '../plugins/storage/mysql.js'
 
 /** SQLite in memory whose init() fails while `down` is true, counting calls. */
 function flakyStorage() {
@@ -121,21 +123,16 @@ t.test('a plugin whose setup fails is retried; plugins set up before it are clos
   t.same(calls, ['setup first', 'setup second', 'close first', 'setup first', 'setup second'])
 })
 
-// The real driver: PostgreSQL behind a TCP proxy that refuses connections until told otherwise.
-const url = process.env.AUTHCORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-const admin = new pg.Pool({ connectionString: url, max: 1 })
-admin.on('error', () => {})
-t.teardown(() => admin.end())
+// The real drivers: PostgreSQL and MariaDB behind a TCP proxy that refuses connections until told otherwise.
 
-t.test('PostgreSQL down at the first ready(), then up: the next ready() starts', async (t) => {
-  if (!(await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1')))) return
-  const target = new URL(url)
-  let up = false
+/** A TCP proxy to `target` that drops every connection while `up` is false. */
+async function switchableProxy(t: Test, target: URL) {
+  const state = { up: false, port: 0 }
   const sockets = new Set<Socket>()
   const proxy = createServer((client) => {
     sockets.add(client)
     client.on('close', () => sockets.delete(client))
-    if (!up) return client.destroy()
+    if (!state.up) return client.destroy()
     const server = connect(Number(target.port), target.hostname)
     sockets.add(server)
     server.on('close', () => sockets.delete(server))
@@ -148,17 +145,64 @@ t.test('PostgreSQL down at the first ready(), then up: the next ready() starts',
     for (const socket of sockets) socket.destroy()
     proxy.close()
   })
-  const port = (proxy.address() as { port: number }).port
-  const proxied = new URL(url)
-  proxied.port = String(port)
+  state.port = (proxy.address() as { port: number }).port
+  return state
+}
+
+const servers = [
+  {
+    name: 'PostgreSQL',
+    url: process.env.AUTHCORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    probe: async (url: string) => {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      await client.end()
+    },
+    storage: (url: string, tables: ReturnType<typeof tableNames>) => postgresStorage({ connectionString: url, tables }),
+    drop: async (url: string, tables: ReturnType<typeof tableNames>) => {
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      await client.query(`drop table if exists ${Object.values(tables).map((n) => `"${n}"`).join(', ')}`)
+      await client.end()
+    },
+  },
+  {
+    name: 'MariaDB',
+    url: process.env.AUTHCORE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    probe: async (url: string) => {
+      const connection = await mysql.createConnection({ uri: url })
+      await connection.end()
+    },
+    storage: (url: string, tables: ReturnType<typeof tableNames>) => mysqlStorage({ uri: url, tables }),
+    drop: async (url: string, tables: ReturnType<typeof tableNames>) => {
+      const connection = await mysql.createConnection({ uri: url })
+      await connection.query(`drop table if exists ${Object.values(tables).map((n) => `\`${n}\``).join(', ')}`)
+      await connection.end()
+    },
+  },
+]
+
+function tableNames() {
   const prefix = tablePrefix()
-  const tables = { users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl` }
-  t.teardown(() => admin.query(`drop table if exists ${Object.values(tables).map((n) => `"${n}"`).join(', ')}`))
-  const auth = new AuthCore({ secret: newSecret(), storage: postgresStorage({ connectionString: proxied.href, tables }) })
-  t.teardown(() => auth.close())
-  t.equal((await errorOf(auth.ready())).code, 'ERR_AUTH_STORAGE_UNAVAILABLE', 'down: the driver error is mapped')
-  up = true
-  await auth.ready()
-  const { user } = await auth.signUp({ email: 'pg-back@example.com', name: 'Back', pass: PASS })
-  t.equal(user.email, 'pg-back@example.com')
-})
+  return { users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl` }
+}
+
+for (const server of servers) {
+  t.test(`${server.name} down at the first ready(), then up: the next ready() starts`, async (t) => {
+    if (!(await serverReachable(t, server.name, server.url, () => server.probe(server.url)))) return
+    const proxy = await switchableProxy(t, new URL(server.url))
+    const proxied = new URL(server.url)
+    proxied.port = String(proxy.port)
+    const tables = tableNames()
+    const auth = new AuthCore({ secret: newSecret(), storage: server.storage(proxied.href, tables) })
+    t.teardown(async () => {
+      await auth.close()
+      await server.drop(server.url, tables)
+    })
+    t.equal((await errorOf(auth.ready())).code, 'ERR_AUTH_STORAGE_UNAVAILABLE', 'down: the driver error is mapped')
+    proxy.up = true
+    await auth.ready()
+    const { user } = await auth.signUp({ email: 'back@example.com', name: 'Back', pass: PASS })
+    t.equal(user.email, 'back@example.com')
+  })
+}
