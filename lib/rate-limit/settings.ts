@@ -16,6 +16,8 @@ export interface RateLimitOptions {
    * Where counters live: `'memory'` (this process only; the default),
    * `'storage'` (the storage plugin's own table, shared by every instance on
    * that database), or a {@link RateLimitStore} such as `authcore/rate-limit/redis`.
+   * In memory, per-address and per-account windows get separate bounded
+   * budgets. A store you pass is yours: `auth.close()` leaves it open.
    */
   store?: 'memory' | 'storage' | RateLimitStore
   /** When the counter store fails: `'closed'` refuses the request (default), `'open'` lets it through unlimited. */
