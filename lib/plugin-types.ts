@@ -43,7 +43,13 @@ export interface CredentialsMethod {
   setup?(context: PluginContext): void | Promise<void>
   /** Creates a user from sign-up input; throws an AuthError to refuse. */
   signUp(input: SignUpInput, context: MethodContext): Promise<UserRecord>
-  /** Checks credentials. Must cost the same whether or not the email exists. */
+  /**
+   * Checks credentials. Must cost the same whether or not the email exists.
+   * On success, return the user as read before the credentials were checked
+   * (its `tokenVersion` above all): the core compares it with the stored
+   * row once the session exists, and refuses the sign-in if a revocation
+   * committed in between. A row re-read after the check would hide one.
+   */
   signIn(input: SignInInput, context: MethodContext): Promise<SignInOutcome>
 }
 

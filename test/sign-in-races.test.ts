@@ -73,8 +73,9 @@ eachEngine(t, 'a re-hash on sign-in never undoes a password change that committe
 })
 
 eachEngine(t, 'a sign-in in flight during a revocation keeps no working refresh session', async (t, engine) => {
-  const { hasher, hold } = gatedHasher()
-  const auth = new AuthCore({ secret: newSecret(), storage: engine.storage(t), passwordPolicy: { hasher }, rateLimit: { enabled: false } })
+  const { hasher, hold, legacyHash } = gatedHasher()
+  const storage = engine.storage(t)
+  const auth = new AuthCore({ secret: newSecret(), storage, passwordPolicy: { hasher }, rateLimit: { enabled: false } })
   t.teardown(() => auth.close())
   await auth.ready()
   await auth.createUser({ email: 'admin@example.com', name: 'Admin', pass: OLD, role: 'admin' })
@@ -89,9 +90,11 @@ eachEngine(t, 'a sign-in in flight during a revocation keeps no working refresh 
     ['a role change', (id) => auth.setRole(id, 'editor', { as: admin })],
     ['a disable', (id) => auth.setDisabled(id, true, { as: admin })],
   ]
-  for (const [name, revoke] of revocations) {
+  // Each with a current hash, and with a legacy one (re-hashed by the very sign-in that races).
+  for (const [name, revoke, legacy] of revocations.flatMap(([n, r]) => [[n, r, false], [`${n} (legacy hash)`, r, true]] as const)) {
     const email = `${name.replace(/\W/g, '-')}@example.com`
     const { user } = await auth.signUp({ email, name: 'Target', pass: OLD })
+    if (legacy) await storage.updateUser(user.id, { passwordHash: legacyHash(OLD) })
     const gate = hold()
     const signingIn = auth.signIn({ email, pass: OLD })
     await gate.inside
@@ -102,7 +105,7 @@ eachEngine(t, 'a sign-in in flight during a revocation keeps no working refresh 
     // No family of the user survived: neither the sign-up's nor the one the racing sign-in stored.
     t.same(await auth.sessions(user.id, { as: admin }), [], `${name}: no live session is left`)
   }
-  t.equal(failures.filter((r) => r === 'changed-meanwhile').length, revocations.length, 'each is reported as changed-meanwhile')
+  t.equal(failures.filter((r) => r === 'changed-meanwhile').length, revocations.length * 2, 'each is reported as changed-meanwhile')
 })
 
 eachEngine(t, 'a revocation that lands after the sign-in stored its session still ends it', async (t, engine) => {

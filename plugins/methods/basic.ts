@@ -48,7 +48,10 @@ async function signIn(input: SignInInput, ctx: MethodContext): Promise<SignInOut
   try {
     const passwordHash = await ctx.passwords.hash(pass)
     const upgraded = await ctx.storage.updateUser(user.id, { passwordHash, ifPasswordHash: user.passwordHash })
-    return { ok: true, user: upgraded ?? user }
+    // The core detects a revocation made during the verify by the token
+    // version of the row returned: it must be the version read before the
+    // verify, so a row that moved on meanwhile is not handed back.
+    return { ok: true, user: upgraded !== undefined && upgraded.tokenVersion === user.tokenVersion ? upgraded : user }
   } catch {
     // The sign-in itself succeeded; the re-hash is retried on the next one.
     return { ok: true, user }
