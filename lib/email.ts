@@ -67,8 +67,12 @@ export function normalizeEmail(raw: string, field = 'email'): NormalizedEmail {
  * stay valid; only keys of `xn--` domains changed.
  */
 function domainKey(domain: string, field: string): string {
+  // The host parser percent-decodes: '%65xample.com' would key as 'example.com'
+  // while mail goes to the undeliverable form as typed.
+  if (domain.includes('%')) throw invalid(field, NOT_AN_ADDRESS)
   const ascii = domainToASCII(domain)
-  if (ascii === '') throw invalid(field, NOT_AN_ADDRESS)
+  // Checked again after mapping: ideographic full stops ('。', '｡') become dots there.
+  if (ascii === '' || ascii.startsWith('.') || ascii.endsWith('.') || ascii.includes('..')) throw invalid(field, NOT_AN_ADDRESS)
   // The URL host parser reads a numeric last label as an IPv4 address and
   // rewrites it ('1' becomes '0.0.0.1'): a host no mail goes to, and a silent
   // key change. Only a plain dotted quad, written as such, passes.

@@ -92,6 +92,10 @@ t.test('normalizeEmail: an IDN domain has one key, its Unicode form', async (t) 
     'a@0x7f.1', // would become 127.0.0.1
     'a@example.123', // a numeric last label that is no address
     'a@a\u200db.com', // ZWJ outside the context IDNA allows (also invisible)
+    'a@example.com\u3002', // an ideographic full stop maps to a trailing dot: the same mailbox, a second key
+    'a@example\u3002\u3002com', // an empty label once mapped
+    'a@\uff61example.com', // a halfwidth one, leading
+    'a@%65xample.com', // percent-decoded by the host parser: keyed as example.com, mailed as typed
   ]
   for (const email of refused) t.ok(isAuthError(refusal(email), 'ERR_AUTH_INPUT_INVALID'), `refused: ${JSON.stringify(email)}`)
 })
