@@ -49,6 +49,7 @@ export class AuthCore {
   // Chosen once and kept across start attempts, so close() can release it
   // whether or not a start ever succeeded.
   #storage: Promise<StoragePlugin> | undefined
+  readonly #methodsSetUp = new WeakSet<object>()
   #closed = false
 
   /**
@@ -96,6 +97,7 @@ export class AuthCore {
     const started = await startCore({
       options: this.#options,
       storage: await this.#storage,
+      methodsSetUp: this.#methodsSetUp,
       ring: this.#ring,
       hooks: this.#hooks,
       events: this.#events,

@@ -68,6 +68,8 @@ export interface StartInput {
   readonly events: EventHub<AuthEvents>
   /** Drops the instance's caches for a user after a change. */
   readonly forgetUser: (userId: string) => void
+  /** The sign-in methods already set up by an earlier attempt of this instance (set up once, never again). */
+  readonly methodsSetUp: WeakSet<object>
 }
 
 /** A started core: the operations' context and how to release what it set up (storage is the instance's to close). */
@@ -81,7 +83,8 @@ export interface StartedCore {
  * policy, open storage (the default SQLite file) and migrate it, choose the
  * counter store, set up plugins, and assemble the operations' context.
  */
-export async function startCore({ options, storage, ring: ringPromise, hooks, events, forgetUser }: StartInput): Promise<StartedCore> {
+export async function startCore(input: StartInput): Promise<StartedCore> {
+  const { options, storage, ring: ringPromise, hooks, events, forgetUser, methodsSetUp } = input
   let ring: KeyRing
   try {
     ring = await ringPromise
@@ -102,10 +105,16 @@ export async function startCore({ options, storage, ring: ringPromise, hooks, ev
   const setUp: AuthPlugin[] = []
   try {
     const pluginContext = Object.freeze({ storage })
-    for (const plugin of methods) await plugin.setup?.(pluginContext)
+    // Methods have no close(): each is set up once per instance, whatever the attempts.
+    for (const method of methods) {
+      if (methodsSetUp.has(method)) continue
+      await method.setup?.(pluginContext)
+      methodsSetUp.add(method)
+    }
     for (const plugin of options.plugins) {
-      await plugin.setup?.(pluginContext)
+      // Listed before its setup runs, so one that fails half-way is closed too.
       setUp.push(plugin)
+      await plugin.setup?.(pluginContext)
     }
   } catch (err) {
     for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
