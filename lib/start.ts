@@ -6,6 +6,7 @@ import type { ResolvedOptions } from './options-validate.js'
 import { PasswordService } from './passwords/service.js'
 import type { AuthPlugin, CredentialsMethod } from './plugin-types.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
+import type { RateLimitStore } from './rate-limit-types.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
 import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
@@ -32,26 +33,39 @@ function checkStorage(storage: StoragePlugin): void {
   }
 }
 
+/** The counter stores in use, and those AuthCore made (and so closes). */
+interface Counters {
+  readonly stores: LimiterStores
+  readonly owned: readonly RateLimitStore[]
+}
+
 /**
- * The counter stores the `rateLimit.store` option names. In memory (the
- * default), per-address and per-account windows get a budget each, so a
- * flood of addresses cannot push out a lockout. `owned`: AuthCore made them
- * and closes them; a store passed in is the caller's to close.
+ * The counter stores the `rateLimit.store` option names. Memory always gets
+ * two budgets, one for per-address windows and one for per-account windows,
+ * so a flood of addresses cannot push out a lockout: by default two stores,
+ * and for a {@link MemoryRateLimitStore} passed in (to set its `maxKeys`), a
+ * second one of the same size for accounts. A store passed in is the
+ * caller's to close.
  */
-function counterStores(choice: ResolvedOptions['rateLimitStore'], storage: StoragePlugin): { stores: LimiterStores; owned: boolean } {
-  if (choice === 'memory') return { stores: { address: new MemoryRateLimitStore(), account: new MemoryRateLimitStore() }, owned: true }
-  if (choice !== 'storage') return { stores: { address: choice, account: choice }, owned: false }
+function counterStores(choice: ResolvedOptions['rateLimitStore'], storage: StoragePlugin): Counters {
+  if (choice === 'memory') {
+    const stores = { address: new MemoryRateLimitStore(), account: new MemoryRateLimitStore() }
+    return { stores, owned: [stores.address, stores.account] }
+  }
+  if (choice instanceof MemoryRateLimitStore) {
+    const account = new MemoryRateLimitStore({ maxKeys: choice.maxKeys })
+    return { stores: { address: choice, account }, owned: [account] }
+  }
+  if (choice !== 'storage') return { stores: { address: choice, account: choice }, owned: [] }
   if (!storage.rateLimits) {
     throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `rateLimit.store is 'storage', but storage plugin '${storage.name}' has no rate-limit counters`)
   }
-  return { stores: { address: storage.rateLimits, account: storage.rateLimits }, owned: false }
+  return { stores: { address: storage.rateLimits, account: storage.rateLimits }, owned: [] }
 }
 
 /** Closes the counter stores AuthCore made. */
-async function closeCounters(counters: { stores: LimiterStores; owned: boolean }): Promise<void> {
-  if (!counters.owned) return
-  await counters.stores.address.close?.()
-  if (counters.stores.account !== counters.stores.address) await counters.stores.account.close?.()
+async function closeCounters(counters: Counters): Promise<void> {
+  for (const store of counters.owned) await store.close?.()
 }
 
 /** What `startCore` needs from the AuthCore instance. */

@@ -5,31 +5,42 @@ import { createServer, type Socket } from 'node:net'
 import t from 'tap'
 import { AuthCore, AuthError, type RateLimitStore } from '../lib/index.js'
 import { Breaker } from '../lib/rate-limit/breaker.js'
+import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { redisRateLimitStore } from '../plugins/rate-limit/redis.js'
 import { sqliteStorage } from '../plugins/storage/sqlite.js'
 import { newSecret } from './helpers/keys.js'
 
 const PASS = 'correct horse battery staple'
 
-t.test('Breaker: open after a failure, one probe per cooldown, closed by a success', async (t) => {
+t.test('Breaker: opens after failures in a row, one probe per cooldown, only the probe decides', async (t) => {
   let clock = 0
-  const breaker = new Breaker(1000, () => clock)
-  t.ok(breaker.allow(), 'closed: calls go through')
-  breaker.failed()
-  t.notOk(breaker.allow(), 'open right after a failure')
+  const breaker = new Breaker(3, 1000, () => clock)
+  const fail = () => breaker.report(breaker.allow()!, false)
+  fail()
+  breaker.report(breaker.allow()!, true)
+  fail()
+  fail()
+  t.notOk(breaker.open, 'a success between failures: a blip, not an outage')
+  const early = breaker.allow()! // a call that starts before the breaker opens...
+  fail()
+  t.ok(breaker.open, 'three failures in a row open it')
+  t.equal(breaker.allow(), undefined, 'open: calls are refused')
+  breaker.report(early, true)
+  t.ok(breaker.open, '...and answers late cannot close it')
   clock = 999
-  t.notOk(breaker.allow(), 'still open within the cooldown')
+  t.equal(breaker.allow(), undefined, 'still open within the cooldown')
   clock = 1000
-  t.ok(breaker.allow(), 'after the cooldown: one probe')
-  t.notOk(breaker.allow(), 'and only one')
-  breaker.failed()
+  const probe = breaker.allow()
+  t.equal(probe?.probe, true, 'after the cooldown: one probe')
+  t.equal(breaker.allow(), undefined, 'and only one')
+  breaker.report(probe!, false)
   clock = 1999
-  t.notOk(breaker.allow(), 'the probe failed: open again')
-  clock = 3000
-  t.ok(breaker.allow(), 'the next probe')
-  breaker.succeeded()
-  t.ok(breaker.allow(), 'it succeeded: closed')
-  t.ok(breaker.allow())
+  t.equal(breaker.allow(), undefined, 'the probe failed: open again')
+  clock = 2000
+  const next = breaker.allow()!
+  breaker.report(next, true)
+  t.notOk(breaker.open, 'the next probe succeeded: closed')
+  t.equal(breaker.allow()?.probe, false)
 })
 
 /** Wraps a store, counting calls, and failing every one while `down`. */
@@ -51,24 +62,46 @@ function counted(inner?: RateLimitStore) {
   return { store, state }
 }
 
-for (const failMode of ['open', 'closed'] as const) {
-  t.test(`failMode '${failMode}': one failed store call per cooldown, not one per check`, async (t) => {
-    const { store, state } = counted()
-    const reports: string[] = []
-    const auth = new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), rateLimit: { store, failMode } })
-    t.teardown(() => auth.close())
-    auth.on('error', ({ event }) => void reports.push(event))
-    await auth.createUser({ email: 'ada@example.com', name: 'Ada', pass: PASS })
-    const from = { clientAddress: '203.0.113.7' }
-    const outcome = () => auth.signIn({ email: 'ada@example.com', pass: PASS }, from).then(() => 'signed in', (e: { code: string }) => e.code)
-    const expected = failMode === 'open' ? 'signed in' : 'ERR_AUTH_RATE_LIMIT_UNAVAILABLE'
-    t.equal(await outcome(), expected)
-    t.equal(state.calls, 1, 'the first check met the failure; the sign-in\'s other checks did not wait on the store')
-    t.equal(await outcome(), expected, 'the next request, within the cooldown')
-    t.equal(state.calls, 1, 'did not ask the store at all')
-    if (failMode === 'open') t.same(reports, ['rate-limit'], 'the failure was reported once, not once per skipped call')
+t.test("failMode 'open': a failing store costs a request one call, and limits still hold in this process", async (t) => {
+  const { store, state } = counted()
+  const reports: string[] = []
+  const auth = new AuthCore({
+    secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }),
+    rateLimit: { store, failMode: 'open', account: { freeAttempts: 10, lockAfter: 10 } },
   })
-}
+  t.teardown(() => auth.close())
+  auth.on('error', ({ event }) => void reports.push(event))
+  await auth.createUser({ email: 'ada@example.com', name: 'Ada', pass: PASS })
+  const from = { clientAddress: '203.0.113.7' }
+  const signIn = (pass: string) => auth.signIn({ email: 'ada@example.com', pass }, from).then(() => 'signed in', (e: { code: string }) => e.code)
+  t.equal(await signIn(PASS), 'signed in', 'let through')
+  t.equal(state.calls, 1, "the request's first check met the failure; its other checks did not wait on the store")
+  await signIn(PASS)
+  await signIn(PASS)
+  t.equal(state.calls, 3, 'one call per request while failures are few')
+  t.same(reports, ['rate-limit', 'rate-limit', 'rate-limit'], 'each failure reported once')
+  const codes: string[] = []
+  for (let i = 0; i < 11; i++) codes.push(await signIn('a wrong guess, long enough'))
+  t.equal(state.calls, 3, 'three in a row opened the breaker: the store is not asked at all')
+  t.equal(codes.at(-1), 'ERR_AUTH_ACCOUNT_LOCKED', 'the lockout still holds, counted in memory while the store is down')
+})
+
+t.test("failMode 'closed': refused at once while the store is out; a single blip opens nothing", async (t) => {
+  const { store, state } = counted(new MemoryRateLimitStore())
+  const auth = new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), rateLimit: { store } })
+  t.teardown(() => auth.close())
+  await auth.createUser({ email: 'ada@example.com', name: 'Ada', pass: PASS })
+  const from = { clientAddress: '203.0.113.9' }
+  const signIn = () => auth.signIn({ email: 'ada@example.com', pass: PASS }, from).then(() => 'signed in', (e: { code: string }) => e.code)
+  t.equal(await signIn(), 'ERR_AUTH_RATE_LIMIT_UNAVAILABLE', 'a blip')
+  state.down = false
+  t.equal(await signIn(), 'signed in', 'the next request asks the store again and succeeds')
+  state.down = true
+  for (let i = 0; i < 3; i++) t.equal(await signIn(), 'ERR_AUTH_RATE_LIMIT_UNAVAILABLE')
+  const before = state.calls
+  t.equal(await signIn(), 'ERR_AUTH_RATE_LIMIT_UNAVAILABLE', 'an outage: refused...')
+  t.equal(state.calls, before, '...without waiting on the store')
+})
 
 t.test('Redis that accepts but never answers: a sign-in pays one timeout, and auth.close() leaves the store to its owner', async (t) => {
   const sockets = new Set<Socket>()

@@ -5,6 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { AuthCore, type PasswordHasher } from '../lib/index.js'
 import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { newSecret } from './helpers/keys.js'
 
 /** A salted SHA-256 stand-in for argon2id, so 50,000 failed sign-ins take seconds, not hours. */
@@ -92,4 +93,21 @@ t.test('input refused for free charges no window', async (t) => {
   const { refreshToken } = await auth.signIn({ email: 'real@example.com', pass: PASS }, from)
   t.equal(await code(auth.refresh(refreshToken!, from)), 'ok', 'and its refreshes')
   t.equal(await code(auth.signIn({ email: 'real@example.com', pass: PASS }, from)), 'ERR_AUTH_RATE_LIMITED', 'well-formed requests still count')
+})
+
+t.test('a MemoryRateLimitStore passed in (to size it) still keeps accounts in a budget of their own', async (t) => {
+  const store = new MemoryRateLimitStore({ maxKeys: 2000 })
+  const auth = makeAuth(t, { rateLimit: { store, account: { freeAttempts: 10, lockAfter: 10 } } })
+  await auth.signUp({ email: 'victim@example.com', name: 'Victim', pass: PASS }, { clientAddress: '192.0.2.2' })
+  for (let i = 0; i < 11; i++) {
+    await auth.signIn({ email: 'victim@example.com', pass: 'a wrong guess, long enough' }, { clientAddress: `198.51.100.${i + 1}` }).catch(() => undefined)
+  }
+  // Junk refreshes, well under the refresh limit, hit about as often as the lock: they fill the address budget.
+  for (let net = 0; net < 2050; net++) {
+    await Promise.all(Array.from({ length: 8 }, () =>
+      auth.handle(post('/token/refresh', { refreshToken: `${randomUUID()}.${randomBytes(32).toString('base64url')}` }), { clientAddress: network(net) })))
+  }
+  t.ok(store.evicted > 0, `the address budget was full (${store.evicted} windows given up)`)
+  const still = await auth.signIn({ email: 'victim@example.com', pass: PASS }, { clientAddress: '198.51.100.201' }).catch((e: { code: string }) => e.code)
+  t.equal(still, 'ERR_AUTH_ACCOUNT_LOCKED', 'the lockout is untouched')
 })

@@ -40,5 +40,5 @@ export async function unlock(ctx: CoreContext, id: unknown, options: AsCaller): 
   const caller = await loadCaller(ctx, options)
   const target = await readableTarget(ctx, caller, id)
   if (!(await allowed(ctx.rules.canUnlock, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')
-  await ctx.limiter.unlock(target.record.emailKey)
+  await ctx.limiter.begin().unlock(target.record.emailKey)
 }

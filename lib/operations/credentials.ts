@@ -56,7 +56,7 @@ export async function signUp(ctx: CoreContext, input: unknown, request: RequestC
   normalizeEmail(parsed.email)
   normalizeName(parsed.name)
   ctx.passwords.checkNew(parsed.pass)
-  await ctx.limiter.address('sign-up', request.clientAddress)
+  await ctx.limiter.begin().address('sign-up', request.clientAddress)
   const record = await ctx.method.signUp(parsed, ctx.methodContext)
   const user = toPublicUser(record)
   // The user exists from here on, whether or not a session can be made for them.
@@ -80,17 +80,18 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
   const { key } = normalizeEmail(parsed.email)
   ctx.passwords.normalize(parsed.pass)
   ctx.passwords.assertCapacity()
-  await ctx.limiter.address('sign-in', request.clientAddress)
+  const limits = ctx.limiter.begin()
+  await limits.address('sign-in', request.clientAddress)
   // Locked or delayed accounts are refused here, before any hash is computed.
-  await ctx.limiter.beforeAttempt(key)
+  await limits.beforeAttempt(key)
   const outcome = await ctx.method.signIn(parsed, ctx.methodContext)
   if (!outcome.ok) {
     const { reason, email, userId } = outcome
-    await ctx.limiter.afterFailure(key, userId)
+    await limits.afterFailure(key, userId)
     ctx.events.emit('user:sign-in-failed', { email, reason, method: ctx.method.name, ...(userId !== undefined && { userId }) })
     throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
   }
-  await ctx.limiter.afterSuccess(key)
+  await limits.afterSuccess(key)
   const { user: checked } = outcome
   const tokens = await tokensFor(ctx, checked, () =>
     ctx.events.emit('user:sign-in-failed', { email: key, reason: 'changed-meanwhile', method: ctx.method.name, userId: checked.id }),

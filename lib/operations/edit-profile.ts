@@ -43,13 +43,14 @@ export async function editProfile(
     // token must not become an unlimited password-guessing oracle.
     ctx.passwords.assertCapacity()
     const { emailKey } = target.record
-    await ctx.limiter.address('sign-in', request.clientAddress)
-    await ctx.limiter.beforeAttempt(emailKey)
+    const limits = ctx.limiter.begin()
+    await limits.address('sign-in', request.clientAddress)
+    await limits.beforeAttempt(emailKey)
     if (!(await ctx.passwords.verify(target.record.passwordHash, current))) {
-      await ctx.limiter.afterFailure(emailKey, target.record.id)
+      await limits.afterFailure(emailKey, target.record.id)
       throw new AuthError('ERR_AUTH_REAUTH_REQUIRED')
     }
-    await ctx.limiter.afterSuccess(emailKey)
+    await limits.afterSuccess(emailKey)
   }
   await ctx.hooks.run('beforeEditProfile', {
     userId: target.record.id,

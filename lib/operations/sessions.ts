@@ -106,7 +106,7 @@ async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session
 export async function refresh(ctx: CoreContext, token: unknown, request: RequestContext = {}): Promise<TokenPair> {
   // A token that is not even well-formed is refused before a window is charged.
   const wellFormed = parseRefreshToken(token)
-  await ctx.limiter.address('refresh', request.clientAddress)
+  await ctx.limiter.begin().address('refresh', request.clientAddress)
   const { parts, session } = await presented(ctx, wellFormed)
   const now = ctx.options.now()
   if (session.revokedAt) throw new AuthError('ERR_AUTH_SESSION_REVOKED')

@@ -3,6 +3,7 @@ import { AuthError, type AuthErrorCode } from '../errors.js'
 import type { AuthEvents, EventHub } from '../events.js'
 import type { RateLimitStore } from '../rate-limit-types.js'
 import { Breaker } from './breaker.js'
+import { MemoryRateLimitStore } from './memory-store.js'
 import { addressKey } from './client-address.js'
 import type { RateLimitSettings } from './settings.js'
 
@@ -11,7 +12,9 @@ export type LimitScope = 'sign-in' | 'sign-up' | 'refresh'
 
 const DAY = 86_400
 
-/** How long a failing counter store is skipped (failing fast) before it is tried again. */
+/** Failures in a row after which a counter store is skipped for a cooldown (one failure is a blip). */
+const STORE_FAILURES_TO_OPEN = 3
+/** How long an open breaker skips the store before one request probes it. */
 const STORE_COOLDOWN_MS = 5_000
 
 /**
@@ -24,10 +27,34 @@ export interface LimiterStores {
   readonly account: RateLimitStore
 }
 
-/** A store with the breaker that guards it. */
+/** A store with the breaker that guards it and, for fail-open, where counting goes while it is down. */
 interface Guarded {
   readonly store: RateLimitStore
   readonly breaker: Breaker
+  readonly local: MemoryRateLimitStore
+}
+
+/** One request's view of the stores: those that failed it are not asked again within it. */
+interface RequestScope {
+  readonly failed: Set<Guarded>
+}
+
+/**
+ * The limiter's checks as one request makes them (from {@link Limiter.begin}).
+ * When a store fails during the request, the request's later checks do not
+ * wait on that store again.
+ */
+export interface RequestLimits {
+  /** Counts a request from `address` against the scope's limit; throws `ERR_AUTH_RATE_LIMITED` past it. */
+  address(scope: LimitScope, address: string | undefined): Promise<void>
+  /** Before a password is checked: refuses a locked or delayed account, and counts the attempt. */
+  beforeAttempt(emailKey: string): Promise<void>
+  /** After a failed check: counts the failure, starts the next delay, and locks the account at the limit. */
+  afterFailure(emailKey: string, userId: string | undefined): Promise<void>
+  /** After a successful check: the account's counters start over. */
+  afterSuccess(emailKey: string): Promise<void>
+  /** Clears an account's lock, delay and counters. */
+  unlock(emailKey: string): Promise<void>
 }
 
 /** Account counters are keyed by a hash of the canonical email: no address is stored, every key has one length. */
@@ -48,36 +75,47 @@ export class Limiter {
 
   constructor(settings: RateLimitSettings, stores: LimiterStores, now: () => number, events: EventHub<AuthEvents>) {
     this.#settings = settings
-    // Real time, not the app's clock: the cooldown is about a server's timeouts.
-    const clock = () => performance.now()
-    this.#address = { store: stores.address, breaker: new Breaker(STORE_COOLDOWN_MS, clock) }
-    this.#account = stores.account === stores.address
-      ? this.#address
-      : { store: stores.account, breaker: new Breaker(STORE_COOLDOWN_MS, clock) }
+    this.#address = guarded(stores.address)
+    this.#account = stores.account === stores.address ? this.#address : guarded(stores.account)
     this.#now = now
     this.#events = events
   }
 
+  /** The checks of one request (a sign-in makes several; a failing store costs it one wait, not one per check). */
+  begin(): RequestLimits {
+    const scope: RequestScope = { failed: new Set() }
+    return {
+      address: (limit, address) => this.#addressCheck(scope, limit, address),
+      beforeAttempt: (emailKey) => this.#beforeAttempt(scope, emailKey),
+      afterFailure: (emailKey, userId) => this.#afterFailure(scope, emailKey, userId),
+      afterSuccess: (emailKey) => (this.#settings.enabled ? this.#unlock(scope, emailKey) : Promise.resolve()),
+      unlock: (emailKey) => this.#unlock(scope, emailKey),
+    }
+  }
+
   /**
-   * Runs a store call; when the store fails, refuses (fail closed) or lets
-   * the request through (fail open). After one failure the store is not
-   * asked again for a cooldown: later calls, in this request or others,
-   * take the same outcome at once instead of each waiting for a timeout.
+   * Runs `work` on a store. When the store fails (or is skipped: its breaker
+   * is open, or it failed earlier in this request), fail closed refuses with
+   * `ERR_AUTH_RATE_LIMIT_UNAVAILABLE`; fail open runs `work` on this
+   * process's own memory instead, so the limits still hold per instance
+   * while the shared store is down.
    */
-  async #guard<T>({ store, breaker }: Guarded, work: (store: RateLimitStore) => Promise<T>, fallback: T): Promise<T> {
-    let cause: unknown = new Error('the rate-limit store failed just before; not asked again during its cooldown')
-    if (breaker.allow()) {
+  async #guard<T>(scope: RequestScope, guarded: Guarded, work: (store: RateLimitStore) => Promise<T>): Promise<T> {
+    const ticket = scope.failed.has(guarded) ? undefined : guarded.breaker.allow()
+    let cause: unknown = new Error('the rate-limit store is failing; skipped without asking it')
+    if (ticket !== undefined) {
       try {
-        const result = await work(store)
-        breaker.succeeded()
+        const result = await work(guarded.store)
+        guarded.breaker.report(ticket, true)
         return result
       } catch (err) {
-        breaker.failed()
+        guarded.breaker.report(ticket, false)
+        scope.failed.add(guarded)
         cause = err
         if (this.#settings.failMode === 'open') this.#events.report('rate-limit', err)
       }
     }
-    if (this.#settings.failMode === 'open') return fallback
+    if (this.#settings.failMode === 'open') return work(guarded.local)
     throw new AuthError('ERR_AUTH_RATE_LIMIT_UNAVAILABLE', undefined, { cause })
   }
 
@@ -87,43 +125,35 @@ export class Limiter {
     throw new AuthError(code, undefined, { details: { retryAfter } })
   }
 
-  /** Counts a request from `address` against the scope's limit; throws `ERR_AUTH_RATE_LIMITED` past it. */
-  async address(scope: LimitScope, address: string | undefined): Promise<void> {
+  async #addressCheck(request: RequestScope, scope: LimitScope, address: string | undefined): Promise<void> {
     const key = addressKey(address)
     if (!this.#settings.enabled || key === undefined) return
     const { limit, window } = this.#settings.address[scope]
-    const state = await this.#guard(this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()), undefined)
-    if (state && state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
+    const state = await this.#guard(request, this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()))
+    if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
   }
 
-  /**
-   * Before a password is checked: refuses a locked or delayed account, and
-   * counts the attempt (counted before hashing, so parallel guesses cannot
-   * outrun the lock).
-   */
-  async beforeAttempt(emailKey: string): Promise<void> {
+  // Counted before hashing, so parallel guesses cannot outrun the lock.
+  async #beforeAttempt(request: RequestScope, emailKey: string): Promise<void> {
     if (!this.#settings.enabled) return
     const key = accountKey(emailKey)
     const now = this.#now()
     const { lockAfter, window, dailyFailures } = this.#settings.account
-    const [daily, wait] = await this.#guard(
-      this.#account,
-      (store) => Promise.all([store.peek(`acct-day:${key}`, now), store.peek(`acct-wait:${key}`, now)]),
-      [undefined, undefined],
+    const [daily, wait] = await this.#guard(request, this.#account, (store) =>
+      Promise.all([store.peek(`acct-day:${key}`, now), store.peek(`acct-wait:${key}`, now)]),
     )
     if (daily && daily.count >= dailyFailures) this.#refuse('ERR_AUTH_ACCOUNT_LOCKED', daily.resetAt, 'account')
     if (wait) this.#refuse('ERR_AUTH_THROTTLED', wait.resetAt, 'account')
-    const attempts = await this.#guard(this.#account, (store) => store.hit(`acct:${key}`, window, now), undefined)
-    if (attempts && attempts.count > lockAfter) this.#refuse('ERR_AUTH_ACCOUNT_LOCKED', attempts.resetAt, 'account')
+    const attempts = await this.#guard(request, this.#account, (store) => store.hit(`acct:${key}`, window, now))
+    if (attempts.count > lockAfter) this.#refuse('ERR_AUTH_ACCOUNT_LOCKED', attempts.resetAt, 'account')
   }
 
-  /** After a failed check: counts the failure, starts the next delay, and locks the account at the limit. */
-  async afterFailure(emailKey: string, userId: string | undefined): Promise<void> {
+  async #afterFailure(request: RequestScope, emailKey: string, userId: string | undefined): Promise<void> {
     if (!this.#settings.enabled) return
     const key = accountKey(emailKey)
     const now = this.#now()
     const { freeAttempts, lockAfter, window, delay, maxDelay } = this.#settings.account
-    await this.#guard(this.#account, async (store) => {
+    await this.#guard(request, this.#account, async (store) => {
       const daily = await store.hit(`acct-day:${key}`, DAY, now)
       const attempts = await store.peek(`acct:${key}`, now)
       const count = attempts?.count ?? 0
@@ -135,22 +165,19 @@ export class Limiter {
         await store.reset(`acct-wait:${key}`)
         await store.hit(`acct-wait:${key}`, Math.max(1, Math.min(seconds, window)), now)
       }
-    }, undefined)
+    })
   }
 
-  /** After a successful sign-in: the account's counters start over. */
-  async afterSuccess(emailKey: string): Promise<void> {
-    if (!this.#settings.enabled) return
-    await this.unlock(emailKey)
-  }
-
-  /** Clears an account's lock, delay and counters. */
-  async unlock(emailKey: string): Promise<void> {
+  async #unlock(request: RequestScope, emailKey: string): Promise<void> {
     const key = accountKey(emailKey)
-    await this.#guard(
-      this.#account,
-      (store) => Promise.all(['acct', 'acct-day', 'acct-wait'].map((prefix) => store.reset(`${prefix}:${key}`))),
-      [],
+    await this.#guard(request, this.#account, (store) =>
+      Promise.all(['acct', 'acct-day', 'acct-wait'].map((prefix) => store.reset(`${prefix}:${key}`))),
     )
   }
+}
+
+function guarded(store: RateLimitStore): Guarded {
+  // Real time, not the app's clock: the cooldown is about a server's timeouts.
+  const breaker = new Breaker(STORE_FAILURES_TO_OPEN, STORE_COOLDOWN_MS, () => performance.now())
+  return { store, breaker, local: new MemoryRateLimitStore() }
 }

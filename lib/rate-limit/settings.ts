@@ -17,10 +17,17 @@ export interface RateLimitOptions {
    * `'storage'` (the storage plugin's own table, shared by every instance on
    * that database), or a {@link RateLimitStore} such as `authcore/rate-limit/redis`.
    * In memory, per-address and per-account windows get separate bounded
-   * budgets. A store you pass is yours: `auth.close()` leaves it open.
+   * budgets; a `MemoryRateLimitStore` you pass (to set `maxKeys`) holds the
+   * address windows and a second of its size is made for accounts. A store
+   * you pass is yours: `auth.close()` leaves it open.
    */
   store?: 'memory' | 'storage' | RateLimitStore
-  /** When the counter store fails: `'closed'` refuses the request (default), `'open'` lets it through unlimited. */
+  /**
+   * When the counter store fails: `'closed'` refuses the request (default);
+   * `'open'` lets it through, counting in this process's memory until the
+   * store answers again. Either way a failing store costs a request at most
+   * one wait, and after three failures in a row it is skipped for 5 seconds.
+   */
   failMode?: 'closed' | 'open'
   /** Per address: sign-in attempts. Default 20 per minute. */
   signIn?: AddressLimit
