@@ -34,9 +34,9 @@ interface Guarded {
   readonly local: MemoryRateLimitStore
 }
 
-/** One request's view of the stores: those that failed it are not asked again within it. */
+/** One request's view of the stores (by their breakers): those that failed it are not asked again within it. */
 interface RequestScope {
-  readonly failed: Set<Guarded>
+  readonly failed: Set<Breaker>
 }
 
 /**
@@ -76,7 +76,11 @@ export class Limiter {
   constructor(settings: RateLimitSettings, stores: LimiterStores, now: () => number, events: EventHub<AuthEvents>) {
     this.#settings = settings
     this.#address = guarded(stores.address)
-    this.#account = stores.account === stores.address ? this.#address : guarded(stores.account)
+    // One store serving both budgets has one breaker, but fail-open still
+    // counts the two budgets apart in memory.
+    this.#account = stores.account === stores.address
+      ? { ...this.#address, local: new MemoryRateLimitStore() }
+      : guarded(stores.account)
     this.#now = now
     this.#events = events
   }
@@ -101,7 +105,7 @@ export class Limiter {
    * while the shared store is down.
    */
   async #guard<T>(scope: RequestScope, guarded: Guarded, work: (store: RateLimitStore) => Promise<T>): Promise<T> {
-    const ticket = scope.failed.has(guarded) ? undefined : guarded.breaker.allow()
+    const ticket = scope.failed.has(guarded.breaker) ? undefined : guarded.breaker.allow()
     let cause: unknown = new Error('the rate-limit store is failing; skipped without asking it')
     if (ticket !== undefined) {
       try {
@@ -110,7 +114,7 @@ export class Limiter {
         return result
       } catch (err) {
         guarded.breaker.report(ticket, false)
-        scope.failed.add(guarded)
+        scope.failed.add(guarded.breaker)
         cause = err
         if (this.#settings.failMode === 'open') this.#events.report('rate-limit', err)
       }
