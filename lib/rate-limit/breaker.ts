@@ -16,6 +16,7 @@ export interface Ticket {
   readonly generation: number
 }
 
+/** The breaker of one counter store: closed, open (calls refused), or open with one probe out. */
 export class Breaker {
   readonly #threshold: number
   readonly #cooldownMs: number
