@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   ERR_AUTH_OPTIONS_INVALID: { status: 500, message: 'AuthCore options are invalid' },
   ERR_AUTH_KEY_INVALID: { status: 500, message: 'A configured key could not be used' },
   ERR_AUTH_STORAGE_INCOMPLETE: { status: 500, message: 'The storage plugin lacks an operation AuthCore needs' },
+  ERR_AUTH_PLUGIN_CONFLICT: { status: 500, message: 'Two plugins declare the same route, error code, rate-limit scope or name' },
   ERR_AUTH_NO_SIGNING_KEY: { status: 500, message: 'No signing key is configured, so tokens cannot be issued' },
   ERR_AUTH_HOOK_FAILED: { status: 500, message: 'A hook failed unexpectedly' },
   ERR_AUTH_CLOSED: { status: 503, message: 'This AuthCore instance is closed' },
@@ -58,6 +59,8 @@ export const ERROR_CODES = {
   // Input and storage
   ERR_AUTH_INPUT_INVALID: { status: 400, message: 'Input is invalid' },
   ERR_AUTH_USER_EXISTS: { status: 409, message: 'A user with this email already exists' },
+  ERR_AUTH_CREDENTIAL_EXISTS: { status: 409, message: 'This credential is already registered' },
+  ERR_AUTH_MAIL_FAILED: { status: 503, message: 'The mail could not be sent, try again later' },
   ERR_AUTH_USER_NOT_FOUND: { status: 404, message: 'User not found' },
   ERR_AUTH_STORAGE_UNAVAILABLE: { status: 503, message: 'Storage is unavailable, try again later' },
   ERR_AUTH_STORAGE_FAILED: { status: 500, message: 'Storage could not complete the operation' },
