@@ -1,0 +1,65 @@
+/**
+ * The one-time-token part of the storage contract: short-lived, single-use
+ * secrets (a password-reset link, an email-verification code, an OAuth
+ * hand-off code, a passkey challenge). A storage plugin offers it as
+ * `storage.oneTimeTokens`; a capability that needs it says so and `ready()`
+ * refuses to start without it.
+ *
+ * A row holds only the SHA-256 of the secret, never the secret. Consuming is
+ * atomic: of any number of concurrent consumes of one token, exactly one
+ * gets the row.
+ */
+
+/** One token as stored. */
+export interface OneTimeTokenRecord {
+  /** Random id of the row (not the secret). */
+  id: string
+  /** What the token is for, namespaced by its plugin (for example `'email:reset'`). Lookups never cross purposes. */
+  purpose: string
+  /** The user it is about, when there is one. */
+  userId: string | null
+  /** SHA-256 of the secret, base64url. Unique. */
+  secretHash: string
+  /** A small JSON object (at most {@link MAX_ONE_TIME_PAYLOAD_BYTES} serialised), or null. */
+  payload: Record<string, unknown> | null
+  createdAt: Date
+  /** After this instant the token neither consumes nor is found. */
+  expiresAt: Date
+  /** When it was consumed or revoked; null while usable. */
+  consumedAt: Date | null
+}
+
+/** What a capability passes to create a token. */
+export type NewOneTimeToken = Omit<OneTimeTokenRecord, 'consumedAt'>
+
+/** Largest payload a one-time token may carry, in bytes of its JSON. */
+export const MAX_ONE_TIME_PAYLOAD_BYTES = 4096
+
+/** One-time-token operations, each atomic on its own. */
+export interface OneTimeTokenStore {
+  /**
+   * Inserts a token. With `revokeOthers`, every other usable token of the
+   * same purpose and user is marked consumed in the same transaction (a new
+   * reset link voids the older ones). A payload over the size limit is a
+   * TypeError; a duplicate secret hash is an AuthError.
+   */
+  createToken(token: NewOneTimeToken, options?: { revokeOthers?: boolean }): Promise<OneTimeTokenRecord>
+  /** The usable token (not consumed, `expiresAt` after `now`) of this purpose and secret hash, without consuming it. */
+  findToken(purpose: string, secretHash: string, now: Date): Promise<OneTimeTokenRecord | undefined>
+  /**
+   * Consumes the token in one conditional statement: only if it has this
+   * purpose, is not consumed and `expiresAt` is after `now`. Answers the row
+   * as it was before (with `consumedAt` set) to the one caller that consumed
+   * it, undefined to everyone else.
+   */
+  consumeToken(purpose: string, secretHash: string, now: Date): Promise<OneTimeTokenRecord | undefined>
+  /** Marks every usable token of this purpose and user consumed; returns how many. */
+  revokeTokens(purpose: string, userId: string, now: Date): Promise<number>
+  /** Deletes tokens that expired at or before `now`, or were consumed at or before `now`; returns how many. */
+  deleteExpiredTokens(now: Date): Promise<number>
+}
+
+/** Names of the one-time-token operations. */
+export const REQUIRED_ONE_TIME_TOKEN_OPERATIONS = [
+  'createToken', 'findToken', 'consumeToken', 'revokeTokens', 'deleteExpiredTokens',
+] as const satisfies readonly (keyof OneTimeTokenStore)[]
