@@ -10,7 +10,7 @@ import { RemoteKeySet } from './tokens/remote-key-set.js'
 import { TokenVerifier } from './tokens/verifier.js'
 import type { JWK } from 'jose'
 import { createRouter } from './http/router.js'
-import type { RequestContext } from './plugin-types.js'
+import type { RequestContext, SignInMethod } from './plugin-types.js'
 import type { CoreContext, AsCaller } from './operations/context.js'
 import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
 import { editProfile } from './operations/edit-profile.js'
@@ -20,7 +20,11 @@ import {
   listSessions, purgeExpiredSessions, refresh, revokeSessions, signOut, type SessionInfo, type TokenPair,
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
-import { chooseStorage, startCore, type StartedCore } from './start.js'
+import { startCore, type StartedCore } from './start.js'
+import { chooseMethods, chooseStorage } from './defaults.js'
+import { coreRoutes } from './http/core-routes.js'
+import { collectContributions, type Contributions } from './plugins/contributions.js'
+import { withPluginScopes, type RateLimitSettings } from './rate-limit/settings.js'
 import type { StoragePlugin } from './storage-types.js'
 import type { ProfilesQuery } from './input.js'
 import type { PublicUser } from './users/public-user.js'
@@ -38,7 +42,10 @@ import type { PublicUser } from './users/public-user.js'
 export class AuthCore {
   readonly #options: ResolvedOptions
   readonly #events = new EventHub<AuthEvents>()
-  readonly #hooks = new HookRunner()
+  readonly #hooks: HookRunner
+  readonly #methods: readonly SignInMethod[]
+  readonly #contributions: Contributions
+  readonly #rateLimit: RateLimitSettings
   readonly #ring: Promise<KeyRing>
   readonly #verifier: TokenVerifier
   readonly #router: (request: Request, context?: RequestContext) => Promise<Response>
@@ -58,17 +65,29 @@ export class AuthCore {
    */
   constructor(options: AuthCoreOptions) {
     this.#options = resolveOptions(options)
+    // What the methods and plugins contribute is read once, here: a clash
+    // (two routes on one path, a code declared twice) fails construction.
+    this.#methods = chooseMethods(this.#options)
+    const { basePath, maxBodySize, keys: configured } = this.#options
+    const core = coreRoutes(this, { publishJwks: configured.some((k) => k.publicKey !== undefined) })
+    this.#contributions = collectContributions(core, [...this.#methods, ...this.#options.plugins])
+    this.#rateLimit = withPluginScopes(this.#options.rateLimit, options.rateLimit?.scopes, this.#contributions.scopes)
+    this.#hooks = new HookRunner(this.#contributions.hooks.keys())
     this.#ring = buildKeyRing(this.#options.keys)
     this.#ring.then((ring) => (this.#keys = ring), () => undefined)
     const { jwksUrl, jwks, now } = this.#options
     const remote = jwksUrl && new RemoteKeySet(jwksUrl, { ...jwks, now, onChange: () => this.#verifier.cache.clear() })
     this.#verifier = new TokenVerifier(this.#options, this.#ring, remote || undefined)
     this.#versions = new TokenVersionCache(this.#options.strictVerifyCacheTtl)
-    const { basePath, maxBodySize, keys: configured } = this.#options
-    this.#router = createRouter(this, {
+    this.#router = createRouter({
       basePath,
       maxBodySize,
-      publishJwks: configured.some((k) => k.publicKey !== undefined),
+      routes: this.#contributions.routes,
+      authenticate: (header) => this.authenticate(header),
+      contextFor: async (owner) => {
+        await this.#ctx()
+        return this.#started!.contextFor(owner)
+      },
       onInternalError: (error) => this.#events.report('http', error),
     })
   }
@@ -96,6 +115,10 @@ export class AuthCore {
     this.#storage ??= chooseStorage(this.#options)
     const started = await startCore({
       options: this.#options,
+      methods: this.#methods,
+      contributions: this.#contributions,
+      rateLimit: this.#rateLimit,
+      auth: this,
       storage: await this.#storage,
       methodsSetUp: this.#methodsSetUp,
       ring: this.#ring,
@@ -313,8 +336,9 @@ export class AuthCore {
   }
 
   /**
-   * Closes plugins, the counter store AuthCore created, and the storage
-   * plugin (even after a start that failed), then drops listeners. A counter
+   * Closes plugins (in reverse order), the counter stores AuthCore created,
+   * the storage plugin (even after a start that failed) and the mailer, then
+   * drops listeners. A counter
    * store you passed as `rateLimit.store` is yours to close. Later calls
    * reject with `ERR_AUTH_CLOSED`.
    */
@@ -327,6 +351,7 @@ export class AuthCore {
     } finally {
       const storage = await this.#storage?.catch(() => undefined)
       await storage?.close()
+      await this.#options.mailer?.close?.()
       this.#events.clear()
     }
   }

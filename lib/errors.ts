@@ -1,7 +1,8 @@
 /**
- * The one registry of AuthCore error codes. Each code maps to the HTTP status
- * the router answers with and a default message a person understands.
- * docs/errors.md documents every code; a test keeps the two in step.
+ * The core's error codes. Each maps to the HTTP status the router answers
+ * with and a default message a person understands. docs/errors.md documents
+ * every code; a test keeps the two in step. Plugins add their own codes to
+ * the same registry with {@link registerErrorCodes}.
  */
 export const ERROR_CODES = {
   // Configuration (thrown at construction or ready(); never caused by a request)
@@ -66,8 +67,78 @@ export const ERROR_CODES = {
   ERR_AUTH_STORAGE_FAILED: { status: 500, message: 'Storage could not complete the operation' },
 } as const satisfies Record<string, { status: number; message: string }>
 
-/** A stable AuthCore error code: switch on it, never on the message. */
-export type AuthErrorCode = keyof typeof ERROR_CODES
+/**
+ * Error codes that plugins add, by name. A plugin declares its codes at run
+ * time (`errors` on the plugin object) and types them by augmenting this
+ * interface, so `new AuthError('ERR_INVITE_USED')` and `isAuthError(err,
+ * 'ERR_INVITE_USED')` type-check:
+ *
+ * ```ts
+ * declare module 'authcore' {
+ *   interface PluginErrorCodes { ERR_INVITE_USED: true }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface PluginErrorCodes {}
+
+/** A stable error code, the core's or a plugin's: switch on it, never on the message. */
+export type AuthErrorCode = keyof typeof ERROR_CODES | (keyof PluginErrorCodes & string)
+
+/** How a plugin declares one error code. */
+export interface ErrorCodeDeclaration {
+  /** The HTTP status the router answers with (400 to 599). */
+  readonly status: number
+  /** The default message, for a person: never a secret, never a value from the request. */
+  readonly message: string
+  /** What it means and how to fix it: the docs entry (docs tests check every shipped code has one). */
+  readonly description: string
+}
+
+interface RegisteredCode {
+  readonly status: number
+  readonly message: string
+  readonly description: string | undefined
+  readonly owner: string
+}
+
+// Every code known in this process: the core's, then each plugin's as AuthCore instances declare them.
+const registry = new Map<string, RegisteredCode>(
+  Object.entries(ERROR_CODES).map(([code, { status, message }]) => [code, { status, message, description: undefined, owner: 'core' }]),
+)
+
+const PLUGIN_CODE = /^ERR_[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/
+
+/**
+ * Adds a plugin's codes to the registry. A code must look like `ERR_<AREA>_<WHAT>`
+ * and stay out of the core's `ERR_AUTH_` namespace. Declaring the same code
+ * again with the same definition and owner is allowed (several AuthCore
+ * instances in one process); anything else is `ERR_AUTH_PLUGIN_CONFLICT`.
+ * @throws TypeError for a malformed declaration.
+ */
+export function registerErrorCodes(owner: string, codes: Readonly<Record<string, ErrorCodeDeclaration>>): void {
+  for (const [code, declared] of Object.entries(codes)) {
+    if (!PLUGIN_CODE.test(code) || code.startsWith('ERR_AUTH_')) {
+      throw new TypeError(`plugin '${owner}': error code '${code}' must look like ERR_<AREA>_<WHAT>, outside ERR_AUTH_`)
+    }
+    const { status, message, description } = declared ?? ({} as ErrorCodeDeclaration)
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new TypeError(`plugin '${owner}': ${code}.status must be an HTTP error status (400-599)`)
+    if (typeof message !== 'string' || message === '') throw new TypeError(`plugin '${owner}': ${code}.message must be a non-empty string`)
+    if (typeof description !== 'string' || description === '') throw new TypeError(`plugin '${owner}': ${code}.description must be a non-empty string`)
+    const known = registry.get(code)
+    if (known && (known.owner !== owner || known.status !== status || known.message !== message)) {
+      throw new AuthError('ERR_AUTH_PLUGIN_CONFLICT', `Error code ${code} is declared by both '${known.owner}' and '${owner}'`)
+    }
+    registry.set(code, Object.freeze({ status, message, description, owner }))
+  }
+}
+
+/** A registered code's status, default message, description and owner (`'core'` for the core's), or undefined. */
+export function errorCodeInfo(code: string): { status: number; message: string; description?: string; owner: string } | undefined {
+  const known = registry.get(code)
+  if (!known) return undefined
+  return { status: known.status, message: known.message, owner: known.owner, ...(known.description !== undefined && { description: known.description }) }
+}
 
 /** Options for {@link AuthError}. */
 export interface AuthErrorOptions {
@@ -91,10 +162,13 @@ export class AuthError<C extends AuthErrorCode = AuthErrorCode> extends Error {
   /** Structured detail, safe to show the developer (never secrets). */
   readonly details: unknown
 
+  /** @throws TypeError when `code` is in no registry (a typo, or a plugin that was not configured). */
   constructor(code: C, message?: string, options: AuthErrorOptions = {}) {
-    super(message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause })
+    const known = registry.get(code)
+    if (known === undefined) throw new TypeError(`unknown error code '${String(code)}'`)
+    super(message ?? known.message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
-    this.status = ERROR_CODES[code].status
+    this.status = known.status
     this.details = options.details
   }
 

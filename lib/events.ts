@@ -55,8 +55,12 @@ export interface AuthEvents {
    * (locked whether or not a user has it); `userId` is set when one does.
    */
   'user:locked': { email: string; userId?: string; until: string }
-  /** A request was refused by a rate limit (`scope` names which) and may retry after `retryAfter` seconds. */
-  'rate-limit:exceeded': { scope: 'account' | 'sign-in' | 'sign-up' | 'refresh'; retryAfter: number }
+  /**
+   * A request was refused by a rate limit and may retry after `retryAfter`
+   * seconds. `scope` is `'account'`, `'sign-in'`, `'sign-up'`, `'refresh'`,
+   * or a plugin's `'<plugin>:<scope>'`.
+   */
+  'rate-limit:exceeded': { scope: string; retryAfter: number }
 }
 
 /** Why a sign-in failed, for the `user:sign-in-failed` event only. */

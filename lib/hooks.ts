@@ -4,7 +4,9 @@ import { AuthError, isAuthError } from './errors.js'
  * Hook points and what each receives. Hooks run in registration order and are
  * awaited before the operation writes anything. Throwing an AuthError vetoes
  * the operation with that error; any other throw becomes
- * `ERR_AUTH_HOOK_FAILED` (the original is its `cause`).
+ * `ERR_AUTH_HOOK_FAILED` (the original is its `cause`). Plugins add points:
+ * they declare the names (`hooks` on the plugin object) and type them by
+ * augmenting this interface.
  */
 export interface AuthHooks {
   /**
@@ -24,17 +26,23 @@ export type HookName = keyof AuthHooks
 /** A hook function for point `K`. */
 export type Hook<K extends HookName> = (context: AuthHooks[K]) => void | Promise<void>
 
-/** The closed list of hook names, checked on registration. */
+/** The core's hook names; an instance also accepts those its plugins declare. */
 export const HOOK_NAMES: readonly HookName[] = ['beforeSignUp', 'beforeSignIn', 'beforeEditProfile']
 
 /** Registered hooks, run in order. */
 export class HookRunner {
   readonly #hooks = new Map<HookName, Hook<HookName>[]>()
+  readonly #names: readonly string[]
+
+  /** @param pluginHooks Hook names the configured plugins declare, beside the core's. */
+  constructor(pluginHooks: Iterable<string> = []) {
+    this.#names = Object.freeze([...HOOK_NAMES, ...pluginHooks])
+  }
 
   /** Registers `fn` for `name`; an unknown name or a non-function is a TypeError. */
   add<K extends HookName>(name: K, fn: Hook<K>): void {
-    if (!HOOK_NAMES.includes(name)) {
-      throw new TypeError(`unknown hook '${String(name)}'; hooks are: ${HOOK_NAMES.join(', ')}`)
+    if (!this.#names.includes(name)) {
+      throw new TypeError(`unknown hook '${String(name)}'; hooks are: ${this.#names.join(', ')}`)
     }
     if (typeof fn !== 'function') throw new TypeError(`hook('${name}', fn) needs a function`)
     const list = this.#hooks.get(name) ?? []

@@ -1,5 +1,5 @@
 export { AuthCore } from './auth-core.js'
-export { DEFAULT_SQLITE_FILE } from './start.js'
+export { DEFAULT_SQLITE_FILE } from './defaults.js'
 export { AuthError, ERROR_CODES, isAuthError } from './errors.js'
 export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
 export type { AuthEvents, AuthListener, ListenerErrorEvent } from './events.js'

@@ -93,21 +93,40 @@ function refuseUnknownFields(input: unknown, properties: object): void {
  * carries a prototype is ever merged anywhere).
  */
 export function parseInput<K extends keyof Inputs>(kind: K, input: unknown): Inputs[K] {
-  const validate = validators[kind]
-  const schema = schemas[kind] as { properties?: object }
-  if (schema.properties !== undefined) refuseUnknownFields(input, schema.properties)
+  return checkInput(validators[kind], schemas[kind] as { properties?: object }, input, kind) as Inputs[K]
+}
+
+/**
+ * A compiled validator for a plugin's input schema (a route's `input`), run
+ * the way the core's own inputs are: unknown fields first, in one pass.
+ * @throws TypeError when the schema does not compile (strict JSON Schema).
+ */
+export function inputValidator(schema: object, label: string): (input: unknown) => unknown {
+  let validate: ValidateFunction
+  try {
+    validate = ajv.compile(schema)
+  } catch (cause) {
+    throw new TypeError(`${label}: the input schema does not compile: ${(cause as Error).message}`)
+  }
+  return (input) => checkInput(validate, schema, input, label)
+}
+
+function checkInput(validate: ValidateFunction, schema: { properties?: object }, input: unknown, label: string): unknown {
+  if (schema.properties !== undefined && (schema as { additionalProperties?: unknown }).additionalProperties === false) {
+    refuseUnknownFields(input, schema.properties)
+  }
   if (!validate(input)) {
     const problems = describeErrors(validate.errors ?? [], 'field')
     throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: ${problems.join('; ')}`, { details: { problems } })
   }
-  if (typeof input === 'string') checkWellFormed(input, kind)
-  if (schema.properties === undefined) return input
+  if (typeof input === 'string') checkWellFormed(input, label)
+  if (schema.properties === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) return input
   const copy: Record<string, unknown> = {}
   for (const key of Object.keys(schema.properties)) {
-    if (!Object.hasOwn(input as object, key)) continue
+    if (!Object.hasOwn(input, key)) continue
     const value = (input as Record<string, unknown>)[key]
     if (typeof value === 'string') checkWellFormed(value, key)
     copy[key] = value
   }
-  return copy as Inputs[K]
+  return copy
 }

@@ -95,6 +95,12 @@ export const optionsSchema = {
     maxTokenSize: { type: 'integer', minimum: 256, maximum: 65536 },
     verifyCacheSize: { type: 'integer', minimum: 0, maximum: 1_000_000 },
     storage: { type: 'object', description: 'a storage plugin object' },
+    mailer: {
+      type: 'object',
+      required: ['name', 'send'],
+      properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, send: { kind: 'function' } },
+      description: "a mailer object with a 'name' and a send(message) function",
+    },
     methods: { type: 'array', minItems: 1, maxItems: 32, items: named('a sign-in method') },
     plugins: { type: 'array', maxItems: 64, items: named('a plugin') },
     defaultRole: role,
@@ -142,6 +148,13 @@ export const optionsSchema = {
         signIn: addressLimit,
         signUp: addressLimit,
         refresh: addressLimit,
+        scopes: {
+          type: 'object',
+          maxProperties: 256,
+          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}:[a-z][a-z0-9-]{0,31}$' },
+          additionalProperties: addressLimit,
+          description: "an object of '<plugin>:<scope>' names to { limit, window }",
+        },
         account: {
           type: 'object',
           additionalProperties: false,

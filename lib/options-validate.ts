@@ -9,6 +9,7 @@ import type { AuthCoreOptions } from './options.js'
 import { optionsSchema } from './options-schema.js'
 import { ajv, describeErrors } from './schema.js'
 import type { AuthPlugin, SignInMethod } from './plugin-types.js'
+import type { Mailer } from './mailer-types.js'
 import type { StoragePlugin } from './storage-types.js'
 import { KeyMaterialError, normalizeKey, type NormalizedKey } from './tokens/key-material.js'
 
@@ -29,6 +30,7 @@ export interface ResolvedOptions {
   readonly maxTokenSize: number
   readonly verifyCacheSize: number
   readonly storage: StoragePlugin | undefined
+  readonly mailer: Mailer | undefined
   readonly methods: readonly SignInMethod[] | undefined
   readonly plugins: readonly AuthPlugin[]
   readonly defaultRole: string
@@ -183,6 +185,7 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     maxTokenSize: options.maxTokenSize ?? 8192,
     verifyCacheSize: options.verifyCacheSize ?? 10_000,
     storage: options.storage,
+    mailer: options.mailer,
     methods: options.methods === undefined ? undefined : Object.freeze([...options.methods]),
     plugins: Object.freeze([...(options.plugins ?? [])]),
     defaultRole,

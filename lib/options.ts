@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import type { Duration } from './duration.js'
 import type { StoragePlugin } from './storage-types.js'
 import type { SignInMethod, AuthPlugin } from './plugin-types.js'
+import type { Mailer } from './mailer-types.js'
 import type { AccessRules } from './access.js'
 import type { PasswordOptions } from './passwords/service.js'
 import type { RateLimitOptions } from './rate-limit/settings.js'
@@ -100,8 +101,10 @@ export interface AuthCoreOptions {
   storage?: StoragePlugin
   /** Sign-in methods. Default: `[basic()]`. Names must be unique. */
   methods?: SignInMethod[]
-  /** Other plugins; each is set up on `ready()`. */
+  /** Other plugins; each is set up on `ready()`, in order (docs/plugins.md). */
   plugins?: AuthPlugin[]
+  /** How mail is sent, for the plugins that send it (docs/mail.md). AuthCore closes it on `close()`. */
+  mailer?: Mailer
   /** Role given to new users. Default `'user'`. */
   defaultRole?: string
   /** Roles that read, list and edit every user and change roles. Default `['admin']`. */

@@ -3,20 +3,154 @@
  * methods, general plugins and framework adapters. Plugins depend on the
  * core through these types; the core never imports a plugin.
  */
-import type { SignInFailure } from './events.js'
-import type { HookRunner } from './hooks.js'
+import type { AuthCore } from './auth-core.js'
+import type { Duration } from './duration.js'
+import type { ErrorCodeDeclaration } from './errors.js'
+import type { AuthEvents, SignInFailure } from './events.js'
+import type { AuthHooks, HookName, HookRunner } from './hooks.js'
 import type { SignInInput, SignUpInput } from './input.js'
+import type { Mailer } from './mailer-types.js'
+import type { SignedIn } from './operations/credentials.js'
 import type { PasswordService } from './passwords/service.js'
 import type { StoragePlugin, UserRecord } from './storage-types.js'
+import type { AccessClaims } from './tokens/claims.js'
 
-/** What the core hands a plugin or sign-in method when it is set up on `ready()`. */
+/**
+ * What the core hands a plugin or sign-in method when it is set up on
+ * `ready()`: the started services, and the ways a plugin acts through the
+ * core (events, hooks, limits, signing a user in) so that what it does is
+ * limited, observed and revocable like the core's own operations.
+ */
 export interface PluginContext {
-  /** The storage plugin in use, already initialised. */
+  /** AuthCore's public operations, for a plugin's routes and operations to build on. */
+  readonly auth: PluginAuth
+  /** The storage plugin in use, already initialised (its `oneTimeTokens` and `credentials` when it has them). */
   readonly storage: StoragePlugin
+  /** The `mailer` option, when one is set. */
+  readonly mailer: Mailer | undefined
+  /** Policy checks, hashing and verifying passwords (bounded, constant-cost for unknown users). */
+  readonly passwords: PasswordService
+  /** The clock AuthCore uses (the `now` option), in milliseconds. */
+  readonly now: () => number
+  /**
+   * Emits one of this plugin's declared events (after the work is
+   * committed). Emitting an event the plugin did not declare is a TypeError.
+   */
+  emit<K extends keyof AuthEvents>(event: K, payload: AuthEvents[K]): void
+  /** Runs the hooks registered for `name` (a core hook or a declared one); the first AuthError thrown vetoes. */
+  runHook<K extends HookName>(name: K, context: AuthHooks[K]): Promise<void>
+  /**
+   * Counts a request from `clientAddress` against one of this plugin's
+   * rate-limit scopes (its short name, as declared); throws
+   * `ERR_AUTH_RATE_LIMITED` past the limit. Routes that declare `rateLimit`
+   * are counted by the router; this is for operations called from code.
+   */
+  limit(scope: string, clientAddress: string | undefined): Promise<void>
+  /**
+   * Signs in a user the plugin has proven (an invite redeemed, a provider's
+   * identity, a link from a mail): an access token and, with session
+   * storage, a refresh session, exactly as a password sign-in makes them,
+   * including the check that no revocation of the user committed while the
+   * plugin was proving them. `user` must be the row read before that proof.
+   * Emits `user:signed-in` with `method`.
+   */
+  signIn(user: UserRecord, method: string): Promise<SignedIn>
+}
+
+/** AuthCore's operations as a plugin sees them (not `ready` or `close`: the plugin lives inside those). */
+export type PluginAuth = Pick<
+  AuthCore,
+  | 'signUp' | 'signIn' | 'createUser' | 'verify' | 'authenticate' | 'profile' | 'profiles' | 'editProfile' | 'setRole'
+  | 'setDisabled' | 'unlock' | 'refresh' | 'signOut' | 'revokeSessions' | 'sessions' | 'jwks' | 'basePath'
+>
+
+/** Storage parts and options a plugin can require; `ready()` refuses to start without them. */
+export type PluginRequirement = 'sessions' | 'oneTimeTokens' | 'credentials' | 'mailer'
+
+/** One call of a declared route. */
+export interface RouteCall {
+  /** The Web request (its body already read when the route has `input`). */
+  readonly request: Request
+  /** The JSON body, validated against the route's `input` schema; undefined without one. */
+  readonly body: unknown
+  /**
+   * Reads the JSON body (once; size-capped by `maxBodySize`, `application/json`
+   * only) for a route without `input` that validates it itself. With
+   * `input`, this answers the body already read.
+   */
+  readJson(): Promise<unknown>
+  /** The path parameters (`/invites/:code` gives `params.code`), percent-decoded. */
+  readonly params: Readonly<Record<string, string>>
+  /** The query string. */
+  readonly query: URLSearchParams
+  /** The caller's verified claims, when the route has `auth: 'bearer'`. */
+  readonly claims: AccessClaims | undefined
+  /** What the adapter knows about the request (the client address). */
+  readonly context: RequestContext
+}
+
+/** HTTP methods a route may answer. */
+export type RouteMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/**
+ * One HTTP route, under `basePath`. The router validates in this order:
+ * method, bearer token (`auth`), body (`input`), then the rate limit
+ * (`rateLimit`, charged only for requests that passed the free checks), then
+ * calls `handler`.
+ */
+export interface RouteDeclaration {
+  readonly method: RouteMethod
+  /** The path under `basePath`: literal segments and `:name` parameters, for example `/invites/:code`. */
+  readonly path: string
+  /**
+   * A JSON Schema for the JSON body (compiled once with ajv). Without it the
+   * body is not read. Unknown fields should be refused by the schema
+   * (`additionalProperties: false`); a failing body is `ERR_AUTH_INPUT_INVALID`.
+   */
+  readonly input?: object
+  /** `'bearer'`: a valid access token is required (401 otherwise); its claims are in `call.claims`. */
+  readonly auth?: 'bearer'
+  /** One of the owning plugin's rate-limit scopes (short name), charged per client address. */
+  readonly rateLimit?: string
+  /**
+   * Answers the call: a Response, or any value, sent as JSON with status 200.
+   * Throw an AuthError to refuse. `context` is the owning plugin's, as its
+   * `setup` received it (the router starts AuthCore first).
+   */
+  handler(call: RouteCall, context: PluginContext): Promise<unknown>
+}
+
+/** A rate-limit scope's default: at most `limit` requests per `window` from one client address. */
+export interface ScopeDefault {
+  readonly limit: number
+  readonly window: Duration
+}
+
+/**
+ * What any plugin may contribute. Every field is optional; the core reads
+ * them once, at `new AuthCore()`, so a conflict (two routes with one method
+ * and path, two owners of an error code or scope) fails at construction with
+ * `ERR_AUTH_PLUGIN_CONFLICT` naming both.
+ */
+export interface PluginContributions {
+  /** HTTP routes under `basePath`. */
+  readonly routes?: readonly RouteDeclaration[]
+  /** Rate-limit scopes by short name; tuned by `rateLimit.scopes['<plugin>:<scope>']`. */
+  readonly rateLimits?: Readonly<Record<string, ScopeDefault>>
+  /** Error codes (`ERR_<AREA>_<WHAT>`), each with its status, message and docs description. */
+  readonly errors?: Readonly<Record<string, ErrorCodeDeclaration>>
+  /** Events the plugin emits, each named `<plugin>:<what>`; type them by augmenting `AuthEvents`. */
+  readonly events?: readonly string[]
+  /** Hooks the plugin runs, each named `before<What>`; type them by augmenting `AuthHooks`. */
+  readonly hooks?: readonly string[]
+  /** What `ready()` must find, or refuse to start. */
+  readonly requires?: readonly PluginRequirement[]
 }
 
 /** The core's services a credentials method works with. */
-export interface MethodContext extends PluginContext {
+export interface MethodContext {
+  /** The storage plugin in use, already initialised. */
+  readonly storage: StoragePlugin
   /** Policy checks, hashing and verifying (bounded, constant-cost for unknown users). */
   readonly passwords: PasswordService
   /** Runs the `before*` hooks; a veto throws. */
@@ -35,8 +169,8 @@ export type SignInOutcome =
  * password). The basic method is one. Input reaches it already checked
  * against the operation's schema.
  */
-export interface CredentialsMethod {
-  /** Unique among the configured methods, for example `'basic'`. */
+export interface CredentialsMethod extends PluginContributions {
+  /** Unique among the configured methods and plugins, for example `'basic'`. */
   readonly name: string
   readonly kind: 'credentials'
   /** Called once from `ready()`, after storage is initialised. */
@@ -80,8 +214,8 @@ export interface RedirectAttempt {
  * contract is fixed so such a method can be added without changing the core;
  * AuthCore ships none yet.
  */
-export interface RedirectMethod {
-  /** Unique among the configured methods, for example `'github'`. */
+export interface RedirectMethod extends PluginContributions {
+  /** Unique among the configured methods and plugins, for example `'github'`. */
   readonly name: string
   readonly kind: 'redirect'
   /** Called once from `ready()`, after storage is initialised. */
@@ -95,11 +229,18 @@ export interface RedirectMethod {
 /** A sign-in method: credentials-based now, redirect-based reserved. */
 export type SignInMethod = CredentialsMethod | RedirectMethod
 
-/** A general plugin: set up on `ready()`, released on `close()`. */
-export interface AuthPlugin {
-  /** Unique among the configured plugins. */
+/**
+ * A general plugin: a plain object, usually made by a factory. It may
+ * contribute routes, rate-limit scopes, error codes, events and hooks
+ * (see {@link PluginContributions}); its own operations are methods on the
+ * object, usable once `ready()` has set it up (docs/plugins.md).
+ */
+export interface AuthPlugin extends PluginContributions {
+  /** Unique among the configured methods and plugins: lower-case letters, digits and `-`. It namespaces the plugin's scopes and events. */
   readonly name: string
+  /** Called once from `ready()`, after storage is initialised, in the order plugins are listed. */
   setup?(context: PluginContext): void | Promise<void>
+  /** Called from `auth.close()`, in reverse order, and when a later plugin's setup fails. */
   close?(): void | Promise<void>
 }
 

@@ -4,7 +4,10 @@ import type { HookRunner } from './hooks.js'
 import type { CoreContext } from './operations/context.js'
 import type { ResolvedOptions } from './options-validate.js'
 import { PasswordService } from './passwords/service.js'
-import type { AuthPlugin, CredentialsMethod } from './plugin-types.js'
+import type { AuthPlugin, CredentialsMethod, PluginAuth, PluginContext, SignInMethod } from './plugin-types.js'
+import type { Contributions } from './plugins/contributions.js'
+import type { RateLimitSettings } from './rate-limit/settings.js'
+import { signInProven } from './operations/credentials.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
 import type { RateLimitStore } from './rate-limit-types.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
@@ -13,13 +16,6 @@ import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from
 import { signAccessToken } from './tokens/issuer.js'
 import type { KeyRing } from './tokens/key-ring.js'
 
-/** The file the default SQLite storage uses, in the working directory. */
-export const DEFAULT_SQLITE_FILE = 'authcore.db'
-
-/** The storage plugin the options name, or the default SQLite file (created on its `init()`). */
-export async function chooseStorage(options: ResolvedOptions): Promise<StoragePlugin> {
-  return options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
-}
 
 /** Checks a storage plugin has every operation the core calls; names what is missing. */
 function checkStorage(storage: StoragePlugin): void {
@@ -71,6 +67,14 @@ async function closeCounters(counters: Counters): Promise<void> {
 /** What `startCore` needs from the AuthCore instance. */
 export interface StartInput {
   readonly options: ResolvedOptions
+  /** The sign-in methods (the options' or the default), then the plugins, as configured. */
+  readonly methods: readonly SignInMethod[]
+  /** What they contribute, checked at construction. */
+  readonly contributions: Contributions
+  /** Rate-limit settings with the plugins' scopes. */
+  readonly rateLimit: RateLimitSettings
+  /** The instance's public operations, handed to plugins. */
+  readonly auth: PluginAuth
   /**
    * The storage plugin to start on. The instance keeps it across attempts,
    * so a start that failed (a database not up yet) is retried on the same
@@ -86,26 +90,66 @@ export interface StartInput {
   readonly methodsSetUp: WeakSet<object>
 }
 
-/** A started core: the operations' context and how to release what it set up (storage is the instance's to close). */
+/** A started core: the operations' context, each plugin's context, and how to release what it set up (storage is the instance's to close). */
 export interface StartedCore {
   readonly context: CoreContext
+  /** The context a method or plugin (or `'core'`) was set up with. */
+  contextFor(owner: string): PluginContext
   close(): Promise<void>
+}
+
+/** Refuses to start when a plugin requires a storage part or option that is not there. */
+function checkRequirements(contributions: Contributions, storage: StoragePlugin, options: ResolvedOptions): void {
+  for (const [owner, needs] of contributions.requires) {
+    const missing = needs.filter((need) => (need === 'mailer' ? options.mailer === undefined : storage[need] === undefined))
+    if (missing.includes('mailer')) {
+      throw new AuthError('ERR_AUTH_OPTIONS_INVALID', `Plugin '${owner}' needs a mailer: set the mailer option`)
+    }
+    if (missing.length > 0) {
+      throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `Plugin '${owner}' needs storage.${missing.join(' and storage.')}, which storage plugin '${storage.name}' does not offer`)
+    }
+  }
+}
+
+/** The context one owner (a method, a plugin, or `'core'`) works through. */
+function pluginContext(core: CoreContext, owner: string, input: StartInput): PluginContext {
+  const { contributions, auth } = input
+  return Object.freeze({
+    auth,
+    storage: core.storage,
+    mailer: core.options.mailer,
+    passwords: core.passwords,
+    now: core.options.now,
+    emit(event, payload) {
+      if (contributions.events.get(event as string) !== owner) {
+        throw new TypeError(`plugin '${owner}' emits '${String(event)}', which it does not declare in its events`)
+      }
+      core.events.emit(event, payload)
+    },
+    runHook: (name, context) => core.hooks.run(name, context),
+    async limit(scope, clientAddress) {
+      const full = `${owner}:${scope}`
+      if (contributions.scopes.get(full)?.owner !== owner) throw new TypeError(`plugin '${owner}' has no rate-limit scope '${scope}'`)
+      await core.limiter.begin().address(full, clientAddress)
+    },
+    signIn: (user, method) => signInProven(core, user, method),
+  } satisfies PluginContext)
 }
 
 /**
  * Everything `ready()` does: import keys, pick the method, load the password
  * policy, open storage (the default SQLite file) and migrate it, choose the
- * counter store, set up plugins, and assemble the operations' context.
+ * counter store, assemble the operations' context, then set up methods and
+ * plugins in order, each with its own context.
  */
 export async function startCore(input: StartInput): Promise<StartedCore> {
-  const { options, storage, ring: ringPromise, hooks, events, forgetUser, methodsSetUp } = input
+  const { options, methods, contributions, storage, ring: ringPromise, hooks, events, forgetUser, methodsSetUp } = input
   let ring: KeyRing
   try {
     ring = await ringPromise
   } catch (cause) {
     throw new AuthError('ERR_AUTH_KEY_INVALID', undefined, { cause })
   }
-  const methods = options.methods ?? [(await import('../plugins/methods/basic.js')).basic()]
   const method = methods.find((m): m is CredentialsMethod => m.kind === 'credentials')
   if (!method || typeof method.signIn !== 'function' || typeof method.signUp !== 'function') {
     throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
@@ -115,27 +159,8 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
   // Storage stays open when a step fails: the next call retries on it, and
   // the instance's close() releases it. What this attempt set up is undone.
   await storage.init()
+  checkRequirements(contributions, storage, options)
   const counters = counterStores(options.rateLimitStore, storage)
-  const setUp: AuthPlugin[] = []
-  try {
-    const pluginContext = Object.freeze({ storage })
-    // Methods have no close(): each is set up once per instance, whatever the attempts.
-    for (const method of methods) {
-      if (methodsSetUp.has(method)) continue
-      await method.setup?.(pluginContext)
-      methodsSetUp.add(method)
-    }
-    for (const plugin of options.plugins) {
-      // Listed before its setup runs, so one that fails half-way is closed too.
-      setUp.push(plugin)
-      await plugin.setup?.(pluginContext)
-    }
-  } catch (err) {
-    for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
-    await closeCounters(counters).catch(() => undefined)
-    throw err
-  }
-
   const context: CoreContext = Object.freeze({
     options,
     storage,
@@ -143,7 +168,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     hooks,
     events,
     rules: options.rules,
-    limiter: new Limiter(options.rateLimit, counters.stores, options.now, events),
+    limiter: new Limiter(input.rateLimit, counters.stores, options.now, events),
     method,
     methodContext: Object.freeze({
       storage,
@@ -155,10 +180,37 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
   })
+  const contexts = new Map<string, PluginContext>([['core', pluginContext(context, 'core', input)]])
+  for (const owner of [...methods, ...options.plugins]) contexts.set(owner.name, pluginContext(context, owner.name, input))
+
+  const setUp: AuthPlugin[] = []
+  try {
+    // Methods have no close(): each is set up once per instance, whatever the attempts.
+    for (const m of methods) {
+      if (methodsSetUp.has(m)) continue
+      await m.setup?.(contexts.get(m.name)!)
+      methodsSetUp.add(m)
+    }
+    for (const plugin of options.plugins) {
+      // Listed before its setup runs, so one that fails half-way is closed too.
+      setUp.push(plugin)
+      await plugin.setup?.(contexts.get(plugin.name)!)
+    }
+  } catch (err) {
+    for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
+    await closeCounters(counters).catch(() => undefined)
+    throw err
+  }
   return Object.freeze({
     context,
+    contextFor(owner: string) {
+      const found = contexts.get(owner)
+      if (!found) throw new TypeError(`no plugin named '${owner}'`)
+      return found
+    },
     async close() {
-      for (const plugin of options.plugins) await plugin.close?.()
+      // Reverse order: a plugin may use those set up before it until it is closed.
+      for (const plugin of [...options.plugins].reverse()) await plugin.close?.()
       await closeCounters(counters)
     },
   })

@@ -1,106 +1,105 @@
 import { AuthError } from '../errors.js'
+import { inputValidator } from '../input.js'
+import type { PluginContext, RequestContext, RouteCall, RouteDeclaration } from '../plugin-types.js'
+import type { OwnedRoute } from '../plugins/contributions.js'
 import type { AccessClaims } from '../tokens/claims.js'
-import type { RequestContext } from '../plugin-types.js'
 import { readJsonBody } from './body.js'
-import { parseInput } from '../input.js'
 import { errorResponse, json } from './respond.js'
-import type { AuthCore } from '../auth-core.js'
 
-/** The slice of AuthCore the router drives: only its public operations. */
-export type RoutedAuth = Pick<
-  AuthCore,
-  'signUp' | 'signIn' | 'authenticate' | 'profile' | 'profiles' | 'editProfile' | 'jwks' | 'refresh' | 'signOut'
->
-
-/** Router settings, from the AuthCore options. */
+/** What the router needs from AuthCore. */
 export interface RouterOptions {
   basePath: string
   maxBodySize: number
-  /** Whether `/.well-known/jwks.json` is served (asymmetric keys configured). */
-  publishJwks: boolean
+  /** Every route, the core's first, as checked by `collectContributions`. */
+  routes: readonly OwnedRoute[]
+  /** Verifies an `Authorization` header (routes with `auth: 'bearer'`). */
+  authenticate(header: string | null): Promise<AccessClaims>
+  /** The owner's context, once AuthCore has started (starting it if needed). */
+  contextFor(owner: string): Promise<PluginContext>
   /** Told about unexpected (non-AuthError) failures, which answer a plain 500. */
   onInternalError: (error: unknown) => void
 }
 
-interface Call {
-  request: Request
-  url: URL
-  params: string[]
-  context: RequestContext
+/** A route made ready to match: its pattern, parameter names, and compiled input check. */
+interface CompiledRoute {
+  readonly owner: string
+  readonly route: RouteDeclaration
+  readonly params: readonly string[]
+  readonly check: ((input: unknown) => unknown) | undefined
 }
 
-type Handler = (call: Call) => Promise<Response>
-type Route = { pattern: RegExp; methods: Partial<Record<string, Handler>> }
+/** Routes sharing one path pattern, by method (for 405 and its Allow header). */
+interface PathEntry {
+  readonly pattern: RegExp
+  readonly methods: Map<string, CompiledRoute>
+}
 
-const ok = (body: unknown) => json(200, body)
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** Space Cloud's older clients send `{ update: { $set: {...} } }` where empty strings mean "unchanged". */
-function editInput(body: unknown): unknown {
-  if (body === null || typeof body !== 'object' || !Object.hasOwn(body, 'update')) return body
-  const { update, ...rest } = body as { update: unknown; [k: string]: unknown }
-  const set = update !== null && typeof update === 'object' && Object.keys(update).length === 1 ? (update as { $set?: unknown }).$set : undefined
-  if (set === null || typeof set !== 'object' || Array.isArray(set)) {
-    throw new AuthError('ERR_AUTH_INPUT_INVALID', 'Invalid input: update must be { $set: { email?, name?, pass? } }')
+function compile(routes: readonly OwnedRoute[]): PathEntry[] {
+  const byPattern = new Map<string, PathEntry>()
+  for (const { owner, route } of routes) {
+    const segments = route.path.slice(1).split('/')
+    const source = `^/${segments.map((s) => (s.startsWith(':') ? '([^/]+)' : escape(s))).join('/')}$`
+    let entry = byPattern.get(source)
+    if (!entry) byPattern.set(source, (entry = { pattern: new RegExp(source), methods: new Map() }))
+    const check = route.input === undefined ? undefined : inputValidator(route.input, `route ${route.method} ${route.path} of '${owner}'`)
+    const params = segments.filter((s) => s.startsWith(':')).map((s) => s.slice(1))
+    entry.methods.set(route.method, { owner, route, params, check })
   }
-  const changes: Record<string, unknown> = { ...rest }
-  for (const [field, value] of Object.entries(set)) if (value !== '') changes[field] = value
-  return changes
+  // A literal segment is more specific than a parameter: '/invites/new' is tried before '/invites/:code'.
+  const params = (entry: PathEntry) => (entry.pattern.source.match(/\(\[\^\/\]\+\)/g) ?? []).length
+  return [...byPattern.values()].sort((a, b) => params(a) - params(b))
 }
 
-function decodeId(segment: string): string {
+function decodeParam(name: string, segment: string): string {
   try {
     return decodeURIComponent(segment)
   } catch {
-    throw new AuthError('ERR_AUTH_INPUT_INVALID', 'Invalid input: the id in the path is not valid')
+    throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: the ${name} in the path is not valid`)
   }
-}
-
-function pageQuery(url: URL): { limit?: number; cursor?: string } {
-  const query: { limit?: number; cursor?: string } = {}
-  const limit = url.searchParams.get('limit')
-  const cursor = url.searchParams.get('cursor')
-  if (limit !== null) {
-    if (!/^\d{1,4}$/.test(limit)) throw new AuthError('ERR_AUTH_INPUT_INVALID', 'Invalid input: limit must be a whole number from 1 to 100')
-    query.limit = Number(limit)
-  }
-  if (cursor !== null) query.cursor = cursor
-  return query
 }
 
 /**
- * The framework-neutral HTTP layer: Space Cloud's routes under `basePath`,
- * each mapped to one public AuthCore operation. Returns `handle(request)`.
+ * The framework-neutral HTTP layer, built from one list of route
+ * declarations (the core's and every plugin's). For each request under
+ * `basePath`: match the path, check the method, verify the bearer token when
+ * the route asks for one, read and validate the body against its schema,
+ * charge its rate-limit scope, then call its handler with the owner's
+ * context. Every failure is a JSON error response with the registry's status.
  */
-export function createRouter(auth: RoutedAuth, options: RouterOptions): (request: Request, context?: RequestContext) => Promise<Response> {
-  const body = (call: Call) => readJsonBody(call.request, options.maxBodySize)
-  const refreshToken = async (call: Call) => parseInput('refreshToken', await body(call)).refreshToken
-  const caller = (call: Call): Promise<AccessClaims> => auth.authenticate(call.request.headers.get('authorization'))
-  const edit: Handler = async (call) => {
-    const as = await caller(call)
-    return ok(await auth.editProfile(decodeId(call.params[0]!), editInput(await body(call)) as never, { as }, call.context))
-  }
-  const routes: Route[] = [
-    { pattern: /^\/email\/signup$/, methods: { POST: async (call) => ok(await auth.signUp((await body(call)) as never, call.context)) } },
-    { pattern: /^\/email\/signin$/, methods: { POST: async (call) => ok(await auth.signIn((await body(call)) as never, call.context)) } },
-    {
-      pattern: /^\/profile\/([^/]+)$/,
-      methods: { GET: async (call) => ok({ user: await auth.profile(decodeId(call.params[0]!), { as: await caller(call) }) }) },
-    },
-    { pattern: /^\/profiles$/, methods: { GET: async (call) => ok(await auth.profiles({ as: await caller(call), ...pageQuery(call.url) })) } },
-    { pattern: /^\/edit_profile\/([^/]+)$/, methods: { POST: edit, PUT: edit } },
-    { pattern: /^\/token\/refresh$/, methods: { POST: async (call) => ok(await auth.refresh(await refreshToken(call), call.context)) } },
-    {
-      pattern: /^\/signout$/,
-      methods: {
-        POST: async (call) => {
-          await auth.signOut(await refreshToken(call))
-          return ok({ ok: true })
-        },
-      },
-    },
-  ]
-  if (options.publishJwks) {
-    routes.push({ pattern: /^\/\.well-known\/jwks\.json$/, methods: { GET: async () => ok(await auth.jwks()) } })
+export function createRouter(options: RouterOptions): (request: Request, context?: RequestContext) => Promise<Response> {
+  const table = compile(options.routes)
+  const { basePath, maxBodySize } = options
+
+  async function dispatch(request: Request, url: URL, context: RequestContext): Promise<Response> {
+    if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
+    const path = url.pathname.slice(basePath.length).replace(/(.)\/$/, '$1')
+    for (const entry of table) {
+      const match = entry.pattern.exec(path)
+      if (!match) continue
+      const found = entry.methods.get(request.method)
+      if (!found) return errorResponse(new AuthError('ERR_AUTH_METHOD_NOT_ALLOWED'), { allow: [...entry.methods.keys()].join(', ') })
+      const { owner, route, params, check } = found
+      const claims = route.auth === 'bearer' ? await options.authenticate(request.headers.get('authorization')) : undefined
+      let read: Promise<unknown> | undefined
+      const readJson = () => (read ??= readJsonBody(request, maxBodySize))
+      const body = check === undefined ? undefined : check(await readJson())
+      const pluginContext = await options.contextFor(owner)
+      if (route.rateLimit !== undefined) await pluginContext.limit(route.rateLimit, context.clientAddress)
+      const call: RouteCall = Object.freeze({
+        request,
+        body,
+        readJson,
+        params: Object.freeze(Object.fromEntries(params.map((name, i) => [name, decodeParam(name, match[i + 1]!)]))),
+        query: url.searchParams,
+        claims,
+        context,
+      })
+      const result = await route.handler(call, pluginContext)
+      return result instanceof Response ? result : json(200, result ?? {})
+    }
+    throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
   }
 
   return async function handle(request: Request, given: RequestContext = {}): Promise<Response> {
@@ -108,21 +107,7 @@ export function createRouter(auth: RoutedAuth, options: RouterOptions): (request
     // shared bucket: the limits never silently switch off.
     const context: RequestContext = { clientAddress: given.clientAddress ?? 'unknown' }
     try {
-      const url = new URL(request.url)
-      const { basePath } = options
-      if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
-      const path = url.pathname.slice(basePath.length).replace(/(.)\/$/, '$1')
-      for (const route of routes) {
-        const match = route.pattern.exec(path)
-        if (!match) continue
-        const handler = route.methods[request.method]
-        if (!handler) {
-          const allow = Object.keys(route.methods).join(', ')
-          return errorResponse(new AuthError('ERR_AUTH_METHOD_NOT_ALLOWED'), { allow })
-        }
-        return await handler({ request, url, params: match.slice(1), context })
-      }
-      throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
+      return await dispatch(request, new URL(request.url), context)
     } catch (err) {
       if (!(err instanceof AuthError)) options.onInternalError(err)
       return errorResponse(err)

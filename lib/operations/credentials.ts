@@ -102,6 +102,22 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
 }
 
 /**
+ * Signs in a user a plugin has proven by its own means (an invite, a
+ * provider's identity, a mailed link): the same tokens and session as a
+ * password sign-in, with the same check against a revocation made while
+ * the plugin was proving them. `user` is the row as read before that proof.
+ */
+export async function signInProven(ctx: CoreContext, user: UserRecord, method: string): Promise<SignedIn> {
+  if (user.disabled) throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
+  const tokens = await tokensFor(ctx, user, () =>
+    ctx.events.emit('user:sign-in-failed', { email: user.emailKey, reason: 'changed-meanwhile', method, userId: user.id }),
+  )
+  const publicUser = toPublicUser(user)
+  ctx.events.emit('user:signed-in', { user: publicUser, method })
+  return { user: publicUser, ...tokens }
+}
+
+/**
  * Server-side creation with any role, for trusted code only (never exposed
  * over HTTP): how the first admin is made. The password policy still applies.
  */

@@ -7,8 +7,8 @@ import { MemoryRateLimitStore } from './memory-store.js'
 import { addressKey } from './client-address.js'
 import type { RateLimitSettings } from './settings.js'
 
-/** What a limit applies to. */
-export type LimitScope = 'sign-in' | 'sign-up' | 'refresh'
+/** What a per-address limit applies to: `'sign-in'`, `'sign-up'`, `'refresh'`, or a plugin's `'<plugin>:<scope>'`. */
+export type LimitScope = string
 
 const DAY = 86_400
 
@@ -132,7 +132,9 @@ export class Limiter {
   async #addressCheck(request: RequestScope, scope: LimitScope, address: string | undefined): Promise<void> {
     const key = addressKey(address)
     if (!this.#settings.enabled || key === undefined) return
-    const { limit, window } = this.#settings.address[scope]
+    const settings = this.#settings.address[scope]
+    if (settings === undefined) throw new TypeError(`unknown rate-limit scope '${scope}'`)
+    const { limit, window } = settings
     const state = await this.#guard(request, this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()))
     if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
   }

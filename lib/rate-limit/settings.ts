@@ -1,3 +1,4 @@
+import { AuthError } from '../errors.js'
 import type { Duration } from '../duration.js'
 import { toSeconds } from '../duration.js'
 import type { RateLimitStore } from '../rate-limit-types.js'
@@ -35,6 +36,12 @@ export interface RateLimitOptions {
   signUp?: AddressLimit
   /** Per address: refreshes. Default 60 per minute. */
   refresh?: AddressLimit
+  /**
+   * Per address, for the scopes plugins declare, by full name
+   * (`'<plugin>:<scope>'`); each plugin documents its defaults. Naming a
+   * scope no configured plugin declares is an options error.
+   */
+  scopes?: Record<string, AddressLimit>
   /** Per account (by canonical email, whether or not it exists). */
   account?: {
     /** Attempts in a window before delays start. Default 5. */
@@ -56,7 +63,8 @@ export interface RateLimitOptions {
 export interface RateLimitSettings {
   readonly enabled: boolean
   readonly failMode: 'closed' | 'open'
-  readonly address: Readonly<Record<'sign-in' | 'sign-up' | 'refresh', { limit: number; window: number }>>
+  /** Per-address limits by scope: the core's `sign-in`, `sign-up`, `refresh`, and each plugin's `<plugin>:<scope>`. */
+  readonly address: Readonly<Record<string, { limit: number; window: number }>>
   readonly account: {
     readonly freeAttempts: number
     readonly lockAfter: number
@@ -90,4 +98,25 @@ export function resolveRateLimit(options: RateLimitOptions = {}): RateLimitSetti
       dailyFailures: account.dailyFailures ?? 100,
     }),
   })
+}
+
+/**
+ * Adds the plugins' declared scopes to `settings`, each at its default unless
+ * `tuned` (the `rateLimit.scopes` option) sets it.
+ * @throws AuthError `ERR_AUTH_OPTIONS_INVALID` when `tuned` names a scope no plugin declares.
+ */
+export function withPluginScopes(
+  settings: RateLimitSettings,
+  tuned: Readonly<Record<string, AddressLimit>> | undefined,
+  declared: ReadonlyMap<string, { readonly limit: number; readonly window: number }>,
+): RateLimitSettings {
+  const unknown = Object.keys(tuned ?? {}).filter((name) => !declared.has(name))
+  if (unknown.length > 0) {
+    const known = [...declared.keys()].join(', ') || 'none'
+    throw new AuthError('ERR_AUTH_OPTIONS_INVALID', `rateLimit.scopes names ${unknown.map((n) => `'${n}'`).join(', ')}, which no plugin declares (declared: ${known})`)
+  }
+  if (declared.size === 0) return settings
+  const address: Record<string, { limit: number; window: number }> = { ...settings.address }
+  for (const [name, scope] of declared) address[name] = limit(tuned?.[name], scope.limit, scope.window)
+  return Object.freeze({ ...settings, address: Object.freeze(address) })
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { AuthError } from '../../lib/errors.js'
 import { normalizeEmail } from '../../lib/email.js'
 import type { SignInInput, SignUpInput } from '../../lib/input.js'
-import type { CredentialsMethod, MethodContext, SignInOutcome } from '../../lib/plugin-types.js'
+import type { CredentialsMethod, MethodContext, RouteDeclaration, SignInOutcome } from '../../lib/plugin-types.js'
 import type { UserRecord } from '../../lib/storage-types.js'
 import { normalizeName } from '../../lib/users/name.js'
 
@@ -69,5 +69,16 @@ async function signIn(input: SignInInput, ctx: MethodContext): Promise<SignInOut
  * ```
  */
 export function basic(): CredentialsMethod {
-  return Object.freeze({ name: 'basic', kind: 'credentials' as const, signUp, signIn })
+  return Object.freeze({
+    name: 'basic',
+    kind: 'credentials' as const,
+    signUp,
+    signIn,
+    // Space Cloud's two routes. The operations validate the body and charge
+    // the sign-up and sign-in limits themselves, as they do when called from code.
+    routes: Object.freeze([
+      { method: 'POST', path: '/email/signup', handler: async (call, { auth }) => auth.signUp((await call.readJson()) as never, call.context) },
+      { method: 'POST', path: '/email/signin', handler: async (call, { auth }) => auth.signIn((await call.readJson()) as never, call.context) },
+    ] satisfies RouteDeclaration[]),
+  })
 }

@@ -1,0 +1,23 @@
+/**
+ * The one place the core names plugins: the defaults it documents. Without a
+ * `methods` option, AuthCore signs in with `basic()`; without `storage`, it
+ * keeps users in a SQLite file in the working directory. Everything else in
+ * `lib/` reaches plugins only through the contract types.
+ */
+import { basic } from '../plugins/methods/basic.js'
+import type { ResolvedOptions } from './options-validate.js'
+import type { SignInMethod } from './plugin-types.js'
+import type { StoragePlugin } from './storage-types.js'
+
+/** The file the default SQLite storage uses, in the working directory. */
+export const DEFAULT_SQLITE_FILE = 'authcore.db'
+
+/** The sign-in methods the options name, or `[basic()]`. */
+export function chooseMethods(options: ResolvedOptions): readonly SignInMethod[] {
+  return options.methods ?? [basic()]
+}
+
+/** The storage plugin the options name, or the default SQLite file (created on its `init()`; the driver loads only then). */
+export async function chooseStorage(options: ResolvedOptions): Promise<StoragePlugin> {
+  return options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+}
