@@ -9,6 +9,8 @@
  * `ERR_AUTH_STORAGE_UNAVAILABLE` with the driver error as `cause`.
  */
 
+import type { CredentialStore } from './credential-types.js'
+import type { OneTimeTokenStore } from './one-time-token-types.js'
 import type { RateLimitStore } from './rate-limit-types.js'
 import type { SessionStore } from './session-types.js'
 
@@ -114,6 +116,10 @@ export interface UserStore {
 /** What a transaction's callback works with: the user operations and, where offered, the session ones, all bound to the transaction. */
 export interface TransactionStore extends UserStore {
   readonly sessions?: SessionStore
+  /** The one-time-token operations, bound to the transaction (present when the plugin offers them). */
+  readonly oneTimeTokens?: OneTimeTokenStore
+  /** The credential operations, bound to the transaction (present when the plugin offers them). */
+  readonly credentials?: CredentialStore
 }
 
 export interface StoragePlugin extends UserStore {
@@ -123,6 +129,16 @@ export interface StoragePlugin extends UserStore {
   readonly sessions?: SessionStore
   /** Windowed counters in the database's own tables, for rate limits and lockout shared by several instances. */
   readonly rateLimits?: RateLimitStore
+  /**
+   * Single-use hashed secrets with an atomic consume (required by the
+   * capabilities that issue links and codes: `ready()` checks).
+   */
+  readonly oneTimeTokens?: OneTimeTokenStore
+  /**
+   * Per-user credentials of a kind with a unique subject and optimistic
+   * updates (required by the capabilities that keep them: `ready()` checks).
+   */
+  readonly credentials?: CredentialStore
   /** Creates or upgrades the tables. Idempotent and safe under concurrency. */
   init(): Promise<void>
   /** Releases every resource the plugin opened (not a pool the user passed in). */
