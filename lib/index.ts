@@ -1,7 +1,7 @@
 export { AuthCore } from './auth-core.js'
 export { DEFAULT_SQLITE_FILE } from './defaults.js'
-export { AuthError, ERROR_CODES, isAuthError } from './errors.js'
-export type { AuthErrorCode, AuthErrorOptions } from './errors.js'
+export { AuthError, ERROR_CODES, errorCodeInfo, isAuthError, registerErrorCodes } from './errors.js'
+export type { AuthErrorCode, AuthErrorOptions, ErrorCodeDeclaration, PluginErrorCodes } from './errors.js'
 export type { AuthEvents, AuthListener, ListenerErrorEvent } from './events.js'
 export { HOOK_NAMES } from './hooks.js'
 export type { HookRunner } from './hooks.js'
@@ -10,9 +10,19 @@ export { ALGORITHMS } from './options.js'
 export type { Algorithm, AuthCoreOptions, JsonWebKeyInput, JwksOptions, KeyMaterial, KeyOptions } from './options.js'
 export type { Duration } from './duration.js'
 export type {
-  AdapterFactory, AuthPlugin, CredentialsMethod, ExternalIdentity, PluginContext, RedirectAttempt, RedirectMethod,
-  RequestContext, SignInMethod,
+  AdapterFactory, AuthPlugin, CredentialsMethod, ExternalIdentity, PluginAuth, PluginContext, PluginContributions,
+  PluginRequirement, RedirectAttempt, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
+  SignInMethod,
 } from './plugin-types.js'
+export type { Mailer, MailMessage } from './mailer-types.js'
+export { MAX_ONE_TIME_PAYLOAD_BYTES, REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from './one-time-token-types.js'
+export type { NewOneTimeToken, OneTimeTokenRecord, OneTimeTokenStore } from './one-time-token-types.js'
+export { MAX_CREDENTIAL_DATA_BYTES, REQUIRED_CREDENTIAL_OPERATIONS } from './credential-types.js'
+export type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential } from './credential-types.js'
+export { normalizeEmail, MAX_EMAIL_LENGTH } from './email.js'
+export type { NormalizedEmail } from './email.js'
+export { normalizeName } from './users/name.js'
+export { toPublicUser } from './users/public-user.js'
 export { MAX_PAGE_SIZE, REQUIRED_STORAGE_OPERATIONS } from './storage-types.js'
 export type { ListUsersQuery, NewUser, StoragePlugin, UserPage, UserPatch, UserRecord, UserStore } from './storage-types.js'
 export { ACCESS_TOKEN_TYPE } from './tokens/claims.js'

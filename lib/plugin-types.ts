@@ -7,7 +7,7 @@ import type { AuthCore } from './auth-core.js'
 import type { Duration } from './duration.js'
 import type { ErrorCodeDeclaration } from './errors.js'
 import type { AuthEvents, SignInFailure } from './events.js'
-import type { AuthHooks, HookName, HookRunner } from './hooks.js'
+import type { AuthHooks, Hook, HookName, HookRunner } from './hooks.js'
 import type { SignInInput, SignUpInput } from './input.js'
 import type { Mailer } from './mailer-types.js'
 import type { SignedIn } from './operations/credentials.js'
@@ -32,6 +32,8 @@ export interface PluginContext {
   readonly passwords: PasswordService
   /** The clock AuthCore uses (the `now` option), in milliseconds. */
   readonly now: () => number
+  /** The role new users get (the `defaultRole` option). */
+  readonly defaultRole: string
   /**
    * Emits one of this plugin's declared events (after the work is
    * committed). Emitting an event the plugin did not declare is a TypeError.
@@ -39,6 +41,8 @@ export interface PluginContext {
   emit<K extends keyof AuthEvents>(event: K, payload: AuthEvents[K]): void
   /** Runs the hooks registered for `name` (a core hook or a declared one); the first AuthError thrown vetoes. */
   runHook<K extends HookName>(name: K, context: AuthHooks[K]): Promise<void>
+  /** Registers a hook, as `auth.hook()` does: how a plugin vetoes or shapes the core's operations (and other plugins'). */
+  hook<K extends HookName>(name: K, fn: Hook<K>): void
   /**
    * Counts a request from `clientAddress` against one of this plugin's
    * rate-limit scopes (its short name, as declared); throws

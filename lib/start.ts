@@ -120,6 +120,7 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput): Plu
     mailer: core.options.mailer,
     passwords: core.passwords,
     now: core.options.now,
+    defaultRole: core.options.defaultRole,
     emit(event, payload) {
       if (contributions.events.get(event as string) !== owner) {
         throw new TypeError(`plugin '${owner}' emits '${String(event)}', which it does not declare in its events`)
@@ -127,6 +128,7 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput): Plu
       core.events.emit(event, payload)
     },
     runHook: (name, context) => core.hooks.run(name, context),
+    hook: (name, fn) => core.hooks.add(name, fn),
     async limit(scope, clientAddress) {
       const full = `${owner}:${scope}`
       if (contributions.scopes.get(full)?.owner !== owner) throw new TypeError(`plugin '${owner}' has no rate-limit scope '${scope}'`)

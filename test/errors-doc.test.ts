@@ -28,3 +28,15 @@ t.test('AuthError carries code, status, cause and details', async (t) => {
   t.notOk(isAuthError(cause))
   t.notOk(isAuthError({ code: 'ERR_AUTH_USER_EXISTS' }), 'a look-alike object is not an AuthError')
 })
+
+t.test('plugin codes: each has a status and a docs description, and joins the one registry', async (t) => {
+  const { invitesPlugin } = await import('../examples/plugin/invites.js')
+  const { AuthCore, errorCodeInfo } = await import('../lib/index.js')
+  const plugin = invitesPlugin()
+  new AuthCore({ secret: 'x'.repeat(32), plugins: [plugin] })
+  for (const [code, declared] of Object.entries(plugin.errors ?? {})) {
+    const info = errorCodeInfo(code)
+    t.same(info, { ...declared, owner: 'invites' }, `${code} registered as declared`)
+    t.ok(info!.description!.length > 20, `${code} has a docs description`)
+  }
+})

@@ -1,47 +1,12 @@
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import { requireAuth, toNodeHandler } from '../plugins/adapters/node.js'
 import { makeAuth } from './helpers/auth.js'
-import { claimsBody, runHttpCases, type StartApp } from './helpers/http-cases.js'
+import { startNode } from './helpers/apps.js'
+import { runHttpCases } from './helpers/http-cases.js'
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type }).end(body)
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let text = ''
-  for await (const chunk of req) text += chunk
-  return JSON.parse(text)
-}
-
-const start: StartApp = async (auth, options) => {
-  const authHandler = toNodeHandler(auth, options)
-  const signedIn = requireAuth(auth)
-  const admin = requireAuth(auth, { roles: ['admin'] })
-  const server = createServer(async (req, res) => {
-    if (await authHandler(req, res)) return
-    const route = `${req.method} ${req.url}`
-    if (route === 'GET /health') return send(res, 200, 'text/plain', 'ok')
-    if (route === 'POST /api/echo') return send(res, 200, 'application/json', JSON.stringify({ echo: await readJson(req) }))
-    if (route === 'GET /api/me' || route === 'GET /api/admin') {
-      const claims = await (route === 'GET /api/me' ? signedIn : admin)(req, res)
-      if (claims) send(res, 200, 'application/json', claimsBody(claims))
-      return
-    }
-    send(res, 404, 'text/plain', 'not found')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
-}
+const start = startNode
 
 t.test('node:http adapter answers every shared case', (t) => runHttpCases(t, start))
 

@@ -12,7 +12,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import type { Test } from 'tap'
-import { ERROR_CODES, type AccessClaims, type AuthCore, type AuthErrorCode, type RequestContext } from '../../lib/index.js'
+import { ERROR_CODES, errorCodeInfo, type AccessClaims, type AuthCore, type AuthErrorCode, type RequestContext } from '../../lib/index.js'
 import type { AdapterAuth, ServeOptions } from '../../plugins/adapters/options.js'
 import { makeAuth } from './auth.js'
 
@@ -471,7 +471,7 @@ function checkReply(t: Test, reply: Reply, expect: Expect, s: State, req: Send):
   }
   if (expect.code) {
     const body = JSON.parse(reply.text) as unknown
-    t.same(body, { error: expect.error ?? ERROR_CODES[expect.code].message, code: expect.code }, 'exactly { error, code }')
+    t.same(body, { error: expect.error ?? errorCodeInfo(expect.code)!.message, code: expect.code }, 'exactly { error, code }')
     const sent = (req.headers ?? []).filter(([name]) => name === 'authorization').map(([, v]) => v.replace(/^bearer\s+/i, ''))
     checkNoLeak(t, reply.text, [s.userToken, s.adminToken, ...sent].filter(Boolean))
     return body

@@ -1,0 +1,84 @@
+/**
+ * The checks every mailer applies to a {@link MailMessage} before it goes
+ * anywhere. A message is built by AuthCore or a plugin from values already
+ * validated (the recipient is a stored, normalised email), so a bad one is a
+ * bug in the caller: it rejects with a `TypeError` naming the field, never
+ * with an `AuthError` an HTTP client would see as its own fault.
+ *
+ * Header injection is refused here, before a connection is opened: `to`,
+ * `subject`, `kind` and `idempotencyKey` may hold no control character (CR and
+ * LF among them), and `to` must be one address by {@link normalizeEmail}'s
+ * rules (which refuse commas, semicolons, angle brackets and quotes, so no
+ * second recipient can hide in it).
+ */
+import { AuthError } from '../../lib/errors.js'
+import { normalizeEmail, type NormalizedEmail } from '../../lib/email.js'
+import type { MailMessage } from '../../lib/mailer-types.js'
+import { ajv, describeErrors } from '../../lib/schema.js'
+import { NO_CONTROL } from './options.js'
+
+/** Longest subject accepted, in characters (RFC 5322's line limit, before any encoding). */
+export const MAX_SUBJECT_LENGTH = 998
+/** Longest body accepted, text and HTML each, in characters. */
+export const MAX_BODY_LENGTH = 1_000_000
+/** Longest idempotency key accepted, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256
+
+const headerText = (minLength: number, maxLength: number) =>
+  ({ type: 'string', minLength, maxLength, pattern: NO_CONTROL }) as const
+
+const validate = ajv.compile({
+  type: 'object',
+  required: ['to', 'kind', 'subject', 'text', 'idempotencyKey'],
+  properties: {
+    to: headerText(1, 1024),
+    kind: headerText(1, 64),
+    subject: headerText(1, MAX_SUBJECT_LENGTH),
+    text: { type: 'string', maxLength: MAX_BODY_LENGTH },
+    html: { type: 'string', maxLength: MAX_BODY_LENGTH },
+    idempotencyKey: headerText(1, MAX_IDEMPOTENCY_KEY_LENGTH),
+  },
+})
+
+/** A message that passed {@link checkMessage}: a frozen copy, `to` normalised. */
+export interface CheckedMessage extends MailMessage {
+  /** The recipient's canonical key, to compare addresses. */
+  readonly toKey: string
+}
+
+/**
+ * Checks `message` and returns a frozen copy of its known fields, so a later
+ * change to the caller's object changes nothing sent or recorded. Throws
+ * `TypeError` ("`mailer`.send: message.field ...") when a field is missing,
+ * too long, holds a control character, or `to` is not one address.
+ */
+export function checkMessage(message: unknown, mailer: string): CheckedMessage {
+  const where = `${mailer}.send`
+  if (message === null || typeof message !== 'object') throw new TypeError(`${where}: message must be an object`)
+  if (!validate(message)) {
+    const problems = describeErrors(validate.errors ?? [], 'field').map((problem) => `message.${problem}`)
+    throw new TypeError(`${where}: ${problems.join('; ')}`)
+  }
+  const m = message as MailMessage
+  const to = recipient(m.to, where)
+  return Object.freeze({
+    to: to.email,
+    toKey: to.key,
+    kind: m.kind,
+    subject: m.subject,
+    text: m.text,
+    ...(m.html === undefined ? {} : { html: m.html }),
+    idempotencyKey: m.idempotencyKey,
+  })
+}
+
+/** `address` normalised; a `TypeError` naming `field` when it is not one email address. */
+export function recipient(address: string, where: string, field = 'message.to'): NormalizedEmail {
+  try {
+    return normalizeEmail(address, field)
+  } catch (err) {
+    // normalizeEmail speaks to end users (ERR_AUTH_INPUT_INVALID); here the caller is code.
+    if (err instanceof AuthError) throw new TypeError(`${where}: ${err.message}`)
+    throw err
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * A mailer for tests: it keeps the messages it is given, in order, instead of
+ * sending them. It applies the same message checks and the same idempotency
+ * rule as the real mailers (plugins/mailer/lifecycle.ts), so a test that
+ * passes against it does not hide a message the SMTP mailer would refuse, nor
+ * a second link the SMTP mailer would not send.
+ */
+import { AuthError } from '../../lib/errors.js'
+import type { Mailer, MailMessage } from '../../lib/mailer-types.js'
+import { ajv } from '../../lib/schema.js'
+import { idempotencySchema, type IdempotencyOptions } from '../mailer/idempotency.js'
+import { MailerLifecycle } from '../mailer/lifecycle.js'
+import { recipient, type CheckedMessage } from '../mailer/message.js'
+import { checkOptions } from '../mailer/options.js'
+
+/** Options of {@link memoryMailer}. */
+export interface MemoryMailerOptions {
+  /** How long and how many idempotency keys are remembered, as for the SMTP mailer. */
+  idempotency?: IdempotencyOptions
+  /** The clock of the idempotency window, in milliseconds. Default `Date.now`; pass a fake one to test the window. */
+  now?: () => number
+}
+
+/** A {@link Mailer} that records messages; see {@link memoryMailer}. */
+export interface MemoryMailer extends Mailer {
+  readonly name: 'memory'
+  /** The messages sent so far, oldest first (a frozen copy; a duplicate idempotency key appears once). */
+  readonly messages: readonly MailMessage[]
+  /** The newest message, or the newest one to `to` (compared as normalised emails); `undefined` when none. */
+  last(to?: string): MailMessage | undefined
+  /** Forgets the messages, the idempotency keys and any failure queued by {@link failNext}. */
+  clear(): void
+  /**
+   * Makes the next send that would deliver reject with `error` (default: an
+   * `ERR_AUTH_MAIL_FAILED` AuthError). Each call queues one failure. The
+   * failed message is not recorded and its key not remembered, as with SMTP.
+   */
+  failNext(error?: unknown): void
+  /** Refuses later sends with `ERR_AUTH_MAIL_FAILED`; `messages` stay readable. */
+  close(): Promise<void>
+}
+
+const NAME = 'memoryMailer'
+
+const validate = ajv.compile({
+  type: 'object',
+  additionalProperties: false,
+  properties: { idempotency: idempotencySchema, now: { kind: 'function', description: 'a function returning milliseconds' } },
+})
+
+/**
+ * Creates an in-memory mailer for tests.
+ *
+ * @throws TypeError when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { memoryMailer } from 'authcore/testing'
+ * const mailer = memoryMailer()
+ * const auth = new AuthCore({ secret, appUrl, mailer })
+ * await auth.requestPasswordReset({ email: 'ada@example.com' })
+ * const link = mailer.last('ada@example.com')?.text.match(/https:\S+/)?.[0]
+ * ```
+ */
+export function memoryMailer(options: MemoryMailerOptions = {}): MemoryMailer {
+  checkOptions(validate, options, NAME)
+  const lifecycle = new MailerLifecycle('memory', options.idempotency, options.now)
+  let sent: CheckedMessage[] = []
+  let failures: unknown[] = []
+
+  const deliver = async (message: CheckedMessage): Promise<void> => {
+    if (failures.length > 0) throw failures.shift()
+    sent.push(message)
+  }
+
+  return Object.freeze({
+    name: 'memory' as const,
+    get messages(): readonly MailMessage[] {
+      return Object.freeze(sent.map(publicView))
+    },
+    last(to?: string): MailMessage | undefined {
+      const key = to === undefined ? undefined : recipient(to, 'memory.last', 'to').key
+      const found = sent.findLast((message) => key === undefined || message.toKey === key)
+      return found && publicView(found)
+    },
+    clear(): void {
+      sent = []
+      failures = []
+      lifecycle.forgetKeys()
+    },
+    failNext(error: unknown = new AuthError('ERR_AUTH_MAIL_FAILED', undefined, { cause: new Error('failure injected by memoryMailer.failNext') })): void {
+      failures.push(error)
+    },
+    send: (message: MailMessage) => lifecycle.send(message, deliver),
+    close: () => lifecycle.close(),
+  })
+}
+
+/** The message as the contract spells it, without the mailer's internal `toKey`. */
+function publicView({ toKey: _toKey, ...message }: CheckedMessage): MailMessage {
+  return Object.freeze(message)
+}
