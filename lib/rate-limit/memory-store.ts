@@ -27,9 +27,60 @@ export interface MemoryRateLimitStoreOptions {
 }
 
 interface Window {
+  readonly key: string
   count: number
   resetAt: number
   tier: number
+}
+
+/**
+ * A tier's windows in order of arrival, as a queue with lazy deletion: a
+ * window that left the tier (promoted, reset, ended, evicted) stays in the
+ * array until it reaches the head, where it is skipped. Every window enters
+ * a tier at most once, so taking the oldest live one costs O(1) on average.
+ * (A Map's first entry is not O(1) in V8 after many deletions: deleted slots
+ * pile up in front of the iterator until the table is rehashed.)
+ */
+class TierQueue {
+  #items: Window[] = []
+  #head = 0
+
+  push(window: Window): void {
+    this.#items.push(window)
+  }
+
+  /** Removes and returns the oldest window still in `tier` (per `live`), or undefined. */
+  shift(live: (window: Window) => boolean): Window | undefined {
+    while (this.#head < this.#items.length) {
+      const window = this.#items[this.#head++]!
+      if (live(window)) {
+        this.#compact()
+        return window
+      }
+    }
+    this.clear()
+    return undefined
+  }
+
+  /** Drops the entries that are no longer live, when they outnumber the rest. */
+  prune(live: (window: Window) => boolean, bound: number): void {
+    if (this.#items.length - this.#head <= bound) return
+    this.#items = this.#items.slice(this.#head).filter(live)
+    this.#head = 0
+  }
+
+  clear(): void {
+    this.#items = []
+    this.#head = 0
+  }
+
+  // Slide the live part down once the consumed prefix is the larger half.
+  #compact(): void {
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+  }
 }
 
 /** Tier of a count: 0 for 1, 1 for 2-3, 2 for 4-7, 3 for 8-15, 4 for 16 and more. */
@@ -52,9 +103,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** The bound given (or the default). */
   readonly maxKeys: number
   readonly #windows = new Map<string, Window>()
-  // One map per tier, in order of arrival in that tier: the first entry of
-  // the lowest non-empty tier is the next to go when the store is full.
-  readonly #tiers: Map<string, Window>[] = Array.from({ length: TIERS }, () => new Map<string, Window>())
+  // One queue per tier, in order of arrival in that tier: the oldest live
+  // window of the lowest non-empty tier is the next to go when the store is full.
+  readonly #tiers: TierQueue[] = Array.from({ length: TIERS }, () => new TierQueue())
   // No window ends before this instant, so a sweep before it would find nothing.
   #nextEnd = Number.POSITIVE_INFINITY
   // New windows opened since the last sweep: sweeps are paid for by as many inserts.
@@ -90,17 +141,17 @@ export class MemoryRateLimitStore implements RateLimitStore {
       open.count++
       const tier = tierOf(open.count)
       if (tier !== open.tier) {
-        this.#tiers[open.tier]!.delete(key)
+        // Its entry in the old tier's queue goes stale and is skipped there.
         open.tier = tier
-        this.#tiers[tier]!.set(key, open)
+        this.#enqueue(open)
       }
       return { count: open.count, resetAt: open.resetAt }
     }
     if (open !== undefined) this.#remove(key, open)
     else if (this.#windows.size >= this.maxKeys) this.#makeRoom(at)
-    const window: Window = { count: 1, resetAt: at + windowMs, tier: 0 }
+    const window: Window = { key, count: 1, resetAt: at + windowMs, tier: 0 }
     this.#windows.set(key, window)
-    this.#tiers[0]!.set(key, window)
+    this.#enqueue(window)
     this.#sinceSweep++
     if (window.resetAt < this.#nextEnd) this.#nextEnd = window.resetAt
     return { count: 1, resetAt: window.resetAt }
@@ -129,7 +180,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** Drops every window. */
   async close(): Promise<void> {
     this.#windows.clear()
-    for (const tier of this.#tiers) tier.clear()
+    for (const queue of this.#tiers) queue.clear()
     this.#nextEnd = Number.POSITIVE_INFINITY
   }
 
@@ -137,19 +188,25 @@ export class MemoryRateLimitStore implements RateLimitStore {
   // for; if that frees nothing, give up the least-hit, oldest live window.
   #makeRoom(now: number): void {
     if (this.#nextEnd <= now && this.#sinceSweep >= this.maxKeys && this.#sweep(now) > 0) return
-    for (const tier of this.#tiers) {
-      const first = tier.entries().next()
-      if (first.done) continue
-      const [key, window] = first.value
-      this.#remove(key, window)
+    for (let tier = 0; tier < TIERS; tier++) {
+      const window = this.#tiers[tier]!.shift((w) => w.tier === tier && this.#windows.get(w.key) === w)
+      if (window === undefined) continue
+      this.#remove(window.key, window)
       if (window.resetAt > now) this.#evicted++
       return
     }
   }
 
+  #enqueue(window: Window): void {
+    const queue = this.#tiers[window.tier]!
+    queue.push(window)
+    // Stale entries never outnumber live windows by much: memory stays bounded by maxKeys.
+    queue.prune((w) => w.tier === window.tier && this.#windows.get(w.key) === w, 2 * this.maxKeys)
+  }
+
   #remove(key: string, window: Window): void {
-    this.#windows.delete(key)
-    this.#tiers[window.tier]!.delete(key)
+    // Only the index: the window's queue entry goes stale and is skipped when reached.
+    if (this.#windows.get(key) === window) this.#windows.delete(key)
   }
 
   #sweep(now: number): number {
