@@ -14,17 +14,28 @@
 
 /** One credential as stored. */
 export interface CredentialRecord {
-  /** Random id. */
+  /** Random id: a non-empty string of at most 128 characters. */
   id: string
+  /** The user holding it: a non-empty string of at most 255 characters. */
   userId: string
-  /** The kind, namespaced by its plugin where it is not a standard one. */
+  /**
+   * The kind, namespaced by its plugin where it is not a standard one. A non-empty string of at most 64
+   * characters (UTF-16 code units), compared exactly; a longer one is a TypeError wherever a kind is passed.
+   */
   kind: string
-  /** Unique within `kind` across all users. */
+  /**
+   * Unique within `kind` across all users, compared exactly. A non-empty string of at most 255 characters
+   * (UTF-16 code units); a longer one is a TypeError wherever a subject is passed (hash a longer identifier first).
+   */
   subject: string
-  /** A JSON object (at most {@link MAX_CREDENTIAL_DATA_BYTES} serialised). Secrets in it are the plugin's to encrypt. */
+  /**
+   * A JSON object (at most {@link MAX_CREDENTIAL_DATA_BYTES} bytes of UTF-8 serialised). Secrets in it are the
+   * plugin's to encrypt. Every record holds its own copy: changing a returned object never changes the store.
+   */
   data: Record<string, unknown>
   /** Starts at 0; advanced by one on every update. */
   version: number
+  /** When the store inserted it (the store's clock). */
   createdAt: Date
   /** Set by updates that say so; null until the first use. */
   lastUsedAt: Date | null
@@ -42,7 +53,13 @@ export interface CredentialPatch {
   lastUsedAt?: Date
 }
 
-/** Credential operations, each atomic on its own. */
+/**
+ * Credential operations, each atomic on its own. Every Date a record holds is
+ * a new object. Caller misuse (a wrong type, an invalid Date, a kind, subject
+ * or id over its length limit, `data` that is not a JSON object or is over
+ * the size limit, an `expectedVersion` that is not a non-negative integer) is
+ * a TypeError, before anything is written.
+ */
 export interface CredentialStore {
   /** Inserts a credential at version 0; a duplicate (kind, subject) throws `ERR_AUTH_CREDENTIAL_EXISTS` (enforced by the database). */
   createCredential(credential: NewCredential): Promise<CredentialRecord>

@@ -12,15 +12,25 @@
 
 /** One token as stored. */
 export interface OneTimeTokenRecord {
-  /** Random id of the row (not the secret). */
+  /** Random id of the row (not the secret): a non-empty string of at most 128 characters. */
   id: string
-  /** What the token is for, namespaced by its plugin (for example `'email:reset'`). Lookups never cross purposes. */
+  /**
+   * What the token is for, namespaced by its plugin (for example `'email:reset'`). Lookups never cross purposes.
+   * A non-empty string of at most 64 characters (UTF-16 code units), compared exactly; a longer one is a TypeError
+   * wherever a purpose is passed.
+   */
   purpose: string
-  /** The user it is about, when there is one. */
+  /** The user it is about, when there is one: a non-empty string of at most 255 characters, or null. */
   userId: string | null
-  /** SHA-256 of the secret, base64url. Unique. */
+  /**
+   * SHA-256 of the secret, base64url (at most 255 characters). Unique. Stored and answered exactly as given:
+   * the store never sees the secret and never hashes again.
+   */
   secretHash: string
-  /** A small JSON object (at most {@link MAX_ONE_TIME_PAYLOAD_BYTES} serialised), or null. */
+  /**
+   * A small JSON object (at most {@link MAX_ONE_TIME_PAYLOAD_BYTES} bytes of UTF-8 serialised), or null.
+   * Every record holds its own copy: changing a returned payload never changes the store.
+   */
   payload: Record<string, unknown> | null
   createdAt: Date
   /** After this instant the token neither consumes nor is found. */
@@ -35,13 +45,20 @@ export type NewOneTimeToken = Omit<OneTimeTokenRecord, 'consumedAt'>
 /** Largest payload a one-time token may carry, in bytes of its JSON. */
 export const MAX_ONE_TIME_PAYLOAD_BYTES = 4096
 
-/** One-time-token operations, each atomic on its own. */
+/**
+ * One-time-token operations, each atomic on its own. Every Date a record
+ * holds is a new object. Caller misuse (a wrong type, an invalid Date, a
+ * purpose or id over its length limit, a payload that is not a JSON object
+ * or is over the size limit) is a TypeError, before anything is written.
+ */
 export interface OneTimeTokenStore {
   /**
-   * Inserts a token. With `revokeOthers`, every other usable token of the
-   * same purpose and user is marked consumed in the same transaction (a new
-   * reset link voids the older ones). A payload over the size limit is a
-   * TypeError; a duplicate secret hash is an AuthError.
+   * Inserts a token. With `revokeOthers`, every other token of the same
+   * purpose and user that is usable at the new token's `createdAt` is marked
+   * consumed (at that instant) in the same transaction (a new reset link
+   * voids the older ones); `revokeOthers` on a token without a user is a
+   * TypeError. A payload over the size limit is a TypeError; a duplicate
+   * secret hash is an AuthError, and then nothing is inserted or revoked.
    */
   createToken(token: NewOneTimeToken, options?: { revokeOthers?: boolean }): Promise<OneTimeTokenRecord>
   /** The usable token (not consumed, `expiresAt` after `now`) of this purpose and secret hash, without consuming it. */

@@ -50,7 +50,7 @@ const freePort = () =>
 async function dropTables(prefix: string) {
   const client = new pg.Client({ connectionString: PG_URL })
   await client.connect()
-  for (const table of ['rl', 'sessions', 'users', 'mig']) await client.query(`DROP TABLE IF EXISTS ${prefix}_${table}`)
+  for (const table of ['rl', 'sessions', 'users', 'mig', 'ott', 'cred']) await client.query(`DROP TABLE IF EXISTS ${prefix}_${table}`)
   await client.end()
 }
 

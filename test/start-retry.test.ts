@@ -190,7 +190,10 @@ const servers = [
 
 function tableNames() {
   const prefix = tablePrefix()
-  return { users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl` }
+  return {
+    users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl`,
+    oneTimeTokens: `${prefix}_ott`, credentials: `${prefix}_cred`,
+  }
 }
 
 for (const server of servers) {

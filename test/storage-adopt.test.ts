@@ -54,6 +54,8 @@ async function adopt(t: Test, engine: Engine) {
     await engine.query(`drop table if exists ${migrations}`)
     await engine.query(`drop table if exists ${table}_sess`)
     await engine.query(`drop table if exists ${table}_rl`)
+    await engine.query(`drop table if exists ${table}_ott`)
+    await engine.query(`drop table if exists ${table}_cred`)
     await engine.end()
   })
 
@@ -80,6 +82,18 @@ async function adopt(t: Test, engine: Engine) {
   const [after] = await engine.query(`select nickname, token_version from ${table} where id = ?`, ['sc-1'])
   t.same([after?.nickname, Number(after?.token_version)], ['ally', 1], 'updates leave the extra column alone')
 
+  // The generic stores' tables are created next to the adopted one, which they never alter.
+  const now = new Date()
+  await storage.oneTimeTokens.createToken({ id: 't1', purpose: 'email:reset', userId: 'sc-1', secretHash: 'h1', payload: { n: 1 }, createdAt: now, expiresAt: new Date(+now + 60_000) })
+  t.same((await storage.oneTimeTokens.consumeToken('email:reset', 'h1', now))?.payload, { n: 1 }, 'the one-time-tokens table works')
+  await storage.credentials.createCredential({ id: 'c1', userId: 'sc-2', kind: 'oidc', subject: 'iss|sub', data: { a: 'b' } })
+  t.equal((await storage.credentials.findCredentialBySubject('oidc', 'iss|sub'))?.userId, 'sc-2', 'the credentials table works')
+  await t.rejects(storage.credentials.createCredential({ id: 'c2', userId: 'sc-1', kind: 'oidc', subject: 'iss|sub', data: {} }),
+    { code: 'ERR_AUTH_CREDENTIAL_EXISTS' }, 'a duplicate subject is CREDENTIAL_EXISTS, not USER_EXISTS, beside an adopted table')
+  for (const suffix of ['ott', 'cred']) {
+    t.equal(Number((await engine.query(`select count(*) as n from ${table}_${suffix}`))[0]?.n), 1, `${table}_${suffix} holds its row`)
+  }
+
   const again = open()
   await again.init()
   t.same(again.adoptionConflicts, [{ id: 'sc-4', keptId: 'sc-2' }], 'a later init reports the unresolved conflict again')
@@ -100,7 +114,7 @@ t.test('sqlite', async (t) => {
       const stmt = raw.prepare(sql)
       return stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), [])
     },
-    storage: (table, onWarning) => sqliteStorage({ filename, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
+    storage: (table, onWarning) => sqliteStorage({ filename, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
     spaceCloudDdl: DDL('text', 'text'),
     end: async () => { raw.close(); rmSync(dir, { recursive: true, force: true }) },
   })
@@ -116,7 +130,7 @@ t.test('postgres', async (t) => {
       let i = 0
       return (await pool.query(sql.replace(/\?/g, () => `$${++i}`), params)).rows
     },
-    storage: (table, onWarning) => postgresStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
+    storage: (table, onWarning) => postgresStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
     spaceCloudDdl: DDL('varchar(50)', 'varchar(255)'),
     end: () => pool.end(),
   })
@@ -131,7 +145,7 @@ t.test('mysql', async (t) => {
       const [rows] = await pool.query(sql, params)
       return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []
     },
-    storage: (table, onWarning) => mysqlStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl` }, onWarning }),
+    storage: (table, onWarning) => mysqlStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
     // Space Cloud's MySQL tables used the server's default (case-insensitive) collation.
     spaceCloudDdl: (table) => `${DDL('varchar(50)', 'varchar(255)')(table)} character set utf8mb4 collate utf8mb4_general_ci`,
     end: () => pool.end(),

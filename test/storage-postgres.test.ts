@@ -14,6 +14,7 @@ t.teardown(() => admin.end())
 const prefix = tablePrefix()
 const tables = (scope: string) => ({
   users: `${prefix}_${scope}_users`, migrations: `${prefix}_${scope}_mig`, sessions: `${prefix}_${scope}_sess`, rateLimits: `${prefix}_${scope}_rl`,
+  oneTimeTokens: `${prefix}_${scope}_ott`, credentials: `${prefix}_${scope}_cred`,
 })
 const drop = async (scope: string) => {
   const names = Object.values(tables(scope)).map((name) => `"${name}"`)
@@ -92,14 +93,14 @@ if (await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1'))) 
     await t.rejects(storage.createUser({ ...user, id: 'other' }), { code: 'ERR_AUTH_USER_EXISTS' })
   })
 
-  t.test('a database from before sessions and counters is upgraded in place', async (t) => {
+  t.test('a database from before sessions, counters, tokens and credentials is upgraded in place', async (t) => {
     const scope = 'upgrade'
     const names = tables(scope)
     const first = postgresStorage({ connectionString: url, tables: tables(scope) })
     await first.init()
     await first.close()
     // Back to what the previous AuthCore version left: users and its migration only.
-    await admin.query(`drop table "${names.sessions}", "${names.rateLimits}"`)
+    await admin.query(`drop table "${names.sessions}", "${names.rateLimits}", "${names.oneTimeTokens}", "${names.credentials}"`)
     await admin.query(`delete from "${names.migrations}" where name <> '${names.users}:1'`)
     const plugins = [postgresStorage({ connectionString: url, tables: tables(scope) }), postgresStorage({ connectionString: url, tables: tables(scope) })]
     t.teardown(async () => { for (const p of plugins) await p.close(); await drop(scope) })
@@ -110,7 +111,10 @@ if (await serverReachable(t, 'PostgreSQL', url, () => admin.query('select 1'))) 
     t.equal((await plugins[1]!.sessions.findSession('s1'))?.userId, 'u1', 'sessions work')
     t.equal((await plugins[1]!.rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
     const { rows } = await admin.query<{ name: string }>(`select name from "${names.migrations}" order by name`)
-    t.same(rows.map((r) => r.name).sort(), [`${names.rateLimits}:1`, `${names.sessions}:1`, `${names.users}:1`].sort(), 'each version recorded once')
+    t.same(rows.map((r) => r.name).sort(), [names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`).sort(),
+      'each version recorded once')
+    t.equal((await plugins[1]!.oneTimeTokens.revokeTokens('p', 'u1', now)), 0, 'one-time tokens work')
+    t.same(await plugins[0]!.credentials.listCredentials('u1'), [], 'credentials work')
   })
 
   t.test('options are validated when the factory is called', async (t) => {

@@ -67,6 +67,7 @@ t.test('options are validated when the factory is called', async (t) => {
     { filename: 'a', tables: { users: 'users; drop table x' } }, { filename: 'a', tables: { tokens: 'x' } },
     { filename: 'a', tables: { sessions: 'bad-name' } }, { filename: 'a', tables: { rateLimits: 'users' } },
     { filename: 'a', tables: { sessions: 'Counters', rateLimits: 'counters' } },
+    { filename: 'a', tables: { oneTimeTokens: 'bad-name' } }, { filename: 'a', tables: { credentials: 'Users' } },
     { filename: 'a', tables: { users: 'same', migrations: 'SAME' } }, { filename: 'a', onWarning: 'log' },
   ]
   for (const options of bad) t.throws(() => sqliteStorage(options as never), TypeError, `rejects ${JSON.stringify(options)}`)
@@ -84,8 +85,8 @@ t.test('the file is created by init(), in WAL mode, and reused by the next insta
   await first.close()
   const raw = new Database(filename)
   t.equal(raw.pragma('journal_mode', { simple: true }), 'wal', 'WAL mode')
-  t.same(raw.prepare('select name from authcore_migrations order by name').all(),
-    [{ name: 'authcore_rate_limits:1' }, { name: 'authcore_sessions:1' }, { name: 'users:1' }], 'each migration recorded once')
+  t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'], 'each migration recorded once')
   raw.close()
   const second = sqliteStorage({ filename })
   await second.init()
@@ -169,21 +170,44 @@ t.test('a database from before sessions and counters is upgraded in place', asyn
   for (const p of plugins) await p.close()
   const raw = new Database(filename)
   t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
-    ['authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'], 'the new versions recorded once')
-  t.same(raw.prepare("select name from sqlite_master where type = 'index' and tbl_name = 'authcore_sessions' and sql is not null order by name").all()
-    .map((r) => (r as { name: string }).name), ['authcore_sessions_family_idx', 'authcore_sessions_user_idx'], 'family and user indexes')
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'],
+    'the new versions recorded once')
+  const indexes = (table: string) => raw.prepare("select sql from sqlite_master where type = 'index' and tbl_name = ? and sql is not null order by name")
+    .all(table).map((r) => (r as { sql: string }).sql)
+  t.same(indexes('authcore_sessions'), [
+    'CREATE INDEX "authcore_sessions_family_idx" on "authcore_sessions" ("family_id")',
+    'CREATE INDEX "authcore_sessions_user_idx" on "authcore_sessions" ("user_id")',
+  ], 'family and user indexes')
+  t.same(indexes('authcore_one_time_tokens'), [
+    'CREATE UNIQUE INDEX "authcore_one_time_tokens_secret_uq" on "authcore_one_time_tokens" ("secret_hash")',
+    'CREATE INDEX "authcore_one_time_tokens_user_idx" on "authcore_one_time_tokens" ("purpose", "user_id")',
+  ], 'tokens: unique secret hash, (purpose, user) index')
+  t.same(indexes('authcore_credentials'), [
+    'CREATE UNIQUE INDEX "authcore_credentials_subject_uq" on "authcore_credentials" ("kind", "subject")',
+    'CREATE INDEX "authcore_credentials_user_idx" on "authcore_credentials" ("user_id", "kind")',
+  ], 'credentials: unique (kind, subject), (user, kind) index')
   raw.close()
 })
 
-t.test('storage.sessions and storage.rateLimits tables are configurable', async (t) => {
+t.test('storage.sessions, rateLimits, oneTimeTokens and credentials tables are configurable', async (t) => {
   const filename = join(dir, 'named.db')
-  const plugin = sqliteStorage({ filename, tables: { sessions: 'my_sessions', rateLimits: 'my_counters' } })
+  const plugin = sqliteStorage({
+    filename, tables: { sessions: 'my_sessions', rateLimits: 'my_counters', oneTimeTokens: 'my_tokens', credentials: 'my_credentials' },
+  })
   await plugin.init()
   await plugin.rateLimits.hit('k', 60, 1)
+  const now = new Date(1000)
+  await plugin.oneTimeTokens.createToken({
+    id: 't1', purpose: 'p', userId: null, secretHash: 'h', payload: null, createdAt: now, expiresAt: new Date(2000),
+  })
+  await plugin.credentials.createCredential({ id: 'c1', userId: 'u1', kind: 'k', subject: 's', data: { a: 1 } })
   await plugin.close()
   const raw = new Database(filename)
   const names = raw.prepare("select name from sqlite_master where type = 'table' order by name").all().map((r) => (r as { name: string }).name)
-  t.same(names, ['authcore_migrations', 'my_counters', 'my_sessions', 'users'], 'tables under the given names')
+  t.same(names, ['authcore_migrations', 'my_counters', 'my_credentials', 'my_sessions', 'my_tokens', 'users'], 'tables under the given names')
+  t.same(raw.prepare('select id, payload, created_at, expires_at, consumed_at from my_tokens').all(),
+    [{ id: 't1', payload: null, created_at: 1000, expires_at: 2000, consumed_at: null }], 'the token row')
+  t.same(raw.prepare('select id, data, version from my_credentials').all(), [{ id: 'c1', data: '{"a":1}', version: 0 }], 'the credential row: JSON text')
   t.same(raw.prepare('select key, count, reset_at from my_counters').all(), [{ key: 'k', count: 1, reset_at: 60_001 }], 'the counter row')
   raw.close()
 })

@@ -11,6 +11,8 @@ export function toAuthError(err: unknown, classify: (err: unknown) => ErrorClass
   switch (classify(err)) {
     case 'unique-email':
       return new AuthError('ERR_AUTH_USER_EXISTS', undefined, { cause: err })
+    case 'unique-credential':
+      return new AuthError('ERR_AUTH_CREDENTIAL_EXISTS', undefined, { cause: err })
     case 'unavailable':
       return new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: err })
     default:

@@ -2,6 +2,10 @@
  * The one storage plugin implementation shared by the SQLite, Postgres and
  * MySQL drivers. The dialect files only build a {@link StorageEngine}.
  */
+import type { CredentialStore } from '../../lib/credential-types.js'
+import { REQUIRED_CREDENTIAL_OPERATIONS } from '../../lib/credential-types.js'
+import type { OneTimeTokenStore } from '../../lib/one-time-token-types.js'
+import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from '../../lib/one-time-token-types.js'
 import type { RateLimitStore } from '../../lib/rate-limit-types.js'
 import type { SessionStore } from '../../lib/session-types.js'
 import { REQUIRED_SESSION_OPERATIONS } from '../../lib/session-types.js'
@@ -9,11 +13,13 @@ import type {
   ListUsersQuery, NewUser, StoragePlugin, TransactionStore, UserPage, UserPatch, UserRecord,
 } from '../../lib/storage-types.js'
 import { AuthError } from '../../lib/errors.js'
+import { KyselyCredentialStore } from './credential-queries.js'
 import { toAuthError } from './error-mapping.js'
 import { migrate } from './migrations.js'
 import { mapUserRow, type UserRow } from './row-mapping.js'
 import { USE_SLOW_PATH, type AnyKysely, type FastRead, type StorageEngine } from './storage-engine.js'
 import type { AdoptionConflict, ResolvedTableNames, StorageWarning } from './storage-options.js'
+import { KyselyOneTimeTokenStore } from './one-time-token-queries.js'
 import { KyselyRateLimitStore } from './rate-limit-queries.js'
 import { KyselySessionStore } from './session-queries.js'
 import { compileLookups, KyselyUserStore, type CompiledLookups } from './user-queries.js'
@@ -34,6 +40,10 @@ export interface KyselyStoragePlugin extends StoragePlugin {
   readonly sessions: SessionStore
   /** Atomic fixed-window counters in the `tables.rateLimits` table (default `authcore_rate_limits`). */
   readonly rateLimits: RateLimitStore
+  /** Hashed single-use tokens in the `tables.oneTimeTokens` table (default `authcore_one_time_tokens`). */
+  readonly oneTimeTokens: OneTimeTokenStore
+  /** Per-user credentials in the `tables.credentials` table (default `authcore_credentials`). */
+  readonly credentials: CredentialStore
 }
 
 /** Builds the plugin over an engine. Internal: use the dialect factories. */
@@ -45,13 +55,17 @@ export function createKyselyStorage(
   return new KyselyStorage(engine, tables, onWarning)
 }
 
-// The user operations and, bound to the same transaction, the session ones.
+// The user operations and, bound to the same transaction, the session, one-time-token and credential ones.
 class KyselyTransactionStore extends KyselyUserStore implements TransactionStore {
   readonly sessions: SessionStore
+  readonly oneTimeTokens: OneTimeTokenStore
+  readonly credentials: CredentialStore
 
   constructor(trx: AnyKysely, engine: StorageEngine, tables: ResolvedTableNames, lookups: CompiledLookups) {
     super(trx, engine, tables.users, lookups)
     this.sessions = new KyselySessionStore(trx, engine, tables.sessions)
+    this.oneTimeTokens = new KyselyOneTimeTokenStore(trx, engine, tables.oneTimeTokens)
+    this.credentials = new KyselyCredentialStore(trx, engine, tables.credentials)
   }
 }
 
@@ -74,6 +88,8 @@ class KyselyStorage implements KyselyStoragePlugin {
   readonly name: string
   readonly sessions: SessionStore
   readonly rateLimits: RateLimitStore
+  readonly oneTimeTokens: OneTimeTokenStore
+  readonly credentials: CredentialStore
   readonly #engine: StorageEngine
   readonly #tables: ResolvedTableNames
   readonly #onWarning: (warning: StorageWarning) => void
@@ -97,6 +113,10 @@ class KyselyStorage implements KyselyStoragePlugin {
     const check = () => this.#assertOpen()
     this.sessions = guarded<SessionStore>(new KyselySessionStore(engine.db, engine, tables.sessions), REQUIRED_SESSION_OPERATIONS, check)
     this.rateLimits = guarded<RateLimitStore>(new KyselyRateLimitStore(engine.db, engine, tables.rateLimits), RATE_LIMIT_OPERATIONS, check)
+    this.oneTimeTokens = guarded<OneTimeTokenStore>(
+      new KyselyOneTimeTokenStore(engine.db, engine, tables.oneTimeTokens), REQUIRED_ONE_TIME_TOKEN_OPERATIONS, check)
+    this.credentials = guarded<CredentialStore>(
+      new KyselyCredentialStore(engine.db, engine, tables.credentials), REQUIRED_CREDENTIAL_OPERATIONS, check)
     // Bound once so the hot path is a plain call on a cached statement.
     this.#fastById = engine.fastRead?.(this.#lookups.byId)
     this.#fastByEmailKey = engine.fastRead?.(this.#lookups.byEmailKey)

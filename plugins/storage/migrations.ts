@@ -1,6 +1,6 @@
 /**
- * Schema migrations: the users table, the sessions table and the rate-limit
- * counters table. Every step is idempotent and runs under the engine's
+ * Schema migrations: the users table, the sessions table, the rate-limit
+ * counters table, the one-time-tokens table and the credentials table. Every step is idempotent and runs under the engine's
  * migration lock, so init() may run twice, or in two processes at once.
  * Applied versions are recorded in the migrations table, one name per table
  * and version (`<table>:<n>`), so a database made by an older AuthCore gains
@@ -9,7 +9,10 @@
 import { sql } from 'kysely'
 import { AuthError } from '../../lib/errors.js'
 import type { AnyKysely, StorageEngine } from './storage-engine.js'
-import { RATE_LIMIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, emailKeyIndexName, sessionIndexNames } from './storage-engine.js'
+import {
+  CREDENTIAL_COLUMNS, ONE_TIME_TOKEN_COLUMNS, RATE_LIMIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+  credentialIndexNames, emailKeyIndexName, oneTimeTokenIndexNames, sessionIndexNames,
+} from './storage-engine.js'
 import type { AdoptionConflict, ResolvedTableNames } from './storage-options.js'
 import { backfillEmailKeys } from './email-key-backfill.js'
 
@@ -26,6 +29,8 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
       [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types)],
       [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions)],
       [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits)],
+      [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens)],
+      [`${tables.credentials}:1`, () => credentialsV1(db, engine, tables.credentials)],
     ]
     for (const [version, run] of steps) {
       const applied = await db.selectFrom(tables.migrations).select('name').where('name', '=', version).executeTakeFirst()
@@ -49,9 +54,7 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
 async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, types: Record<string, string>): Promise<void> {
   const existing = await engine.existingColumns(db, table)
   if (existing.size === 0) {
-    const columns = USER_COLUMNS.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c] ?? '')}`)
-    await sql`create table if not exists ${sql.table(table)} (${sql.join(columns)})${sql.raw(await engine.createTableSuffix(db))}`
-      .execute(db)
+    await createTable(db, engine, table, USER_COLUMNS, types)
   } else {
     if (!existing.has('id')) {
       throw new AuthError('ERR_AUTH_STORAGE_FAILED', `The existing table ${table} has no id column, so AuthCore cannot adopt it`)
@@ -66,7 +69,14 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
     await db.updateTable(table).set({ created_at: now }).where('created_at', 'is', null).execute()
     await db.updateTable(table).set({ updated_at: now }).where('updated_at', 'is', null).execute()
   }
-  await engine.createUniqueIndex(db, table, emailKeyIndexName(table), 'email_key')
+  await engine.createIndex(db, table, emailKeyIndexName(table), ['email_key'], true)
+}
+
+/** `CREATE TABLE IF NOT EXISTS` with `columns` typed by `types`, in the engine's character set. */
+async function createTable(db: AnyKysely, engine: StorageEngine, table: string, columns: readonly string[], types: Record<string, string>): Promise<void> {
+  const definitions = columns.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c] ?? '')}`)
+  await sql`create table if not exists ${sql.table(table)} (${sql.join(definitions)})${sql.raw(await engine.createTableSuffix(db))}`
+    .execute(db)
 }
 
 /**
@@ -74,10 +84,7 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
  * rotation families; indexed by family and by user for the revocations.
  */
 async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  const types = await engine.sessionColumnTypes(db)
-  const columns = SESSION_COLUMNS.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c])}`)
-  await sql`create table if not exists ${sql.table(table)} (${sql.join(columns)})${sql.raw(await engine.createTableSuffix(db))}`
-    .execute(db)
+  await createTable(db, engine, table, SESSION_COLUMNS, await engine.sessionColumnTypes(db))
   const indexes = sessionIndexNames(table)
   await engine.createIndex(db, table, indexes.family, ['family_id'])
   await engine.createIndex(db, table, indexes.user, ['user_id'])
@@ -85,8 +92,30 @@ async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string): 
 
 /** Version 1 of the counters table: one fixed window per key. */
 async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  const types = await engine.rateLimitColumnTypes(db)
-  const columns = RATE_LIMIT_COLUMNS.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c])}`)
-  await sql`create table if not exists ${sql.table(table)} (${sql.join(columns)})${sql.raw(await engine.createTableSuffix(db))}`
-    .execute(db)
+  await createTable(db, engine, table, RATE_LIMIT_COLUMNS, await engine.rateLimitColumnTypes(db))
+}
+
+/**
+ * Version 1 of the one-time-tokens table: the secret hash is unique (a
+ * lookup is by it, and two tokens never share a secret); (purpose, user_id)
+ * serves the revocations.
+ */
+async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
+  await createTable(db, engine, table, ONE_TIME_TOKEN_COLUMNS, await engine.oneTimeTokenColumnTypes(db))
+  const indexes = oneTimeTokenIndexNames(table)
+  await engine.createIndex(db, table, indexes.secret, ['secret_hash'], true)
+  await engine.createIndex(db, table, indexes.user, ['purpose', 'user_id'])
+}
+
+/**
+ * Version 1 of the credentials table: (kind, subject) is unique across all
+ * users, enforced here so concurrent registrations make one row; (user_id,
+ * kind) serves a user's listings and deletions. No foreign key to the users
+ * table, so an adopted one is never altered.
+ */
+async function credentialsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
+  await createTable(db, engine, table, CREDENTIAL_COLUMNS, await engine.credentialColumnTypes(db))
+  const indexes = credentialIndexNames(table)
+  await engine.createIndex(db, table, indexes.subject, ['kind', 'subject'], true)
+  await engine.createIndex(db, table, indexes.user, ['user_id', 'kind'])
 }

@@ -8,7 +8,10 @@
 import { Kysely, MysqlDialect, sql } from 'kysely'
 import type { MysqlPoolLike } from './driver-types.js'
 import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
+import type {
+  AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+} from './storage-engine.js'
+import { uniqueIndexClass } from './storage-engine.js'
 
 const LOCK_TIMEOUT_SECONDS = 60
 
@@ -106,6 +109,28 @@ class MysqlEngine implements StorageEngine {
     return { key: `varchar(255) ${key} not null primary key`, count: 'int not null', reset_at: 'datetime(3) not null' }
   }
 
+  // InnoDB keys hold at most 3072 bytes and utf8mb4 takes up to 4 bytes a
+  // character: the widest index here, (purpose or kind 64, user id or
+  // subject 255), needs 1276. JSON is text (65,535 bytes, four times the
+  // largest the contract allows).
+  async oneTimeTokenColumnTypes(db: AnyKysely): Promise<Record<OneTimeTokenColumn, string>> {
+    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
+    return {
+      id: `varchar(128) ${key} not null primary key`, purpose: `varchar(64) ${key} not null`, user_id: `varchar(255) ${key} null`,
+      secret_hash: `varchar(255) ${key} not null`, payload: 'text null',
+      created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', consumed_at: 'datetime(3) null',
+    }
+  }
+
+  async credentialColumnTypes(db: AnyKysely): Promise<Record<CredentialColumn, string>> {
+    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
+    return {
+      id: `varchar(128) ${key} not null primary key`, user_id: `varchar(255) ${key} not null`,
+      kind: `varchar(64) ${key} not null`, subject: `varchar(255) ${key} not null`, data: 'text not null',
+      version: 'int not null default 0', created_at: 'datetime(3) not null', last_used_at: 'datetime(3) null',
+    }
+  }
+
   async createTableSuffix(db: AnyKysely): Promise<string> {
     return ` character set utf8mb4 collate ${await this.#binaryCollation(db)}`
   }
@@ -123,24 +148,20 @@ class MysqlEngine implements StorageEngine {
     await sql`alter table ${sql.table(table)} add column ${ifNotExists}${sql.ref(column)} ${sql.raw(type)}`.execute(db)
   }
 
-  async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[], unique = false): Promise<void> {
+    // No CREATE INDEX IF NOT EXISTS on MySQL; our processes are serialised by the migration lock.
     const { rows } = await sql`select 1 from information_schema.statistics
       where table_schema = database() and table_name = ${table} and index_name = ${index}`.execute(db)
     if (rows.length > 0) return
-    await sql`create unique index ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
-  }
-
-  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
-    const { rows } = await sql`select 1 from information_schema.statistics
-      where table_schema = database() and table_name = ${table} and index_name = ${index}`.execute(db)
-    if (rows.length > 0) return
-    await sql`create index ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
+    await sql`create ${sql.raw(unique ? 'unique ' : '')}index ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`
+      .execute(db)
   }
 
   classify(err: unknown): ErrorClass {
     const code = errorCode(err) ?? ''
     if (code === 'ER_DUP_ENTRY' || code === 'ER_DUP_KEY') {
-      return /for key '(?:[^']*\.)?PRIMARY'/.test(errorMessage(err)) ? 'unique-id' : 'unique-email'
+      // "Duplicate entry '<value>' for key '[table.]<index>'": anchored at the end, since the value is caller data.
+      return uniqueIndexClass(/for key '(?:[^'.]*\.)?([^'.]*)'$/.exec(errorMessage(err))?.[1])
     }
     if (UNAVAILABLE_CODES.has(code) || (err as { fatal?: unknown } | null)?.fatal === true) return 'unavailable'
     return isUnavailableError(err) ? 'unavailable' : 'other'

@@ -7,7 +7,10 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PgPoolLike } from './driver-types.js'
 import { errorCode, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
+import type {
+  AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+} from './storage-engine.js'
+import { uniqueIndexClass } from './storage-engine.js'
 
 // Arbitrary but fixed: every AuthCore process on a database agrees on it.
 const MIGRATION_LOCK_KEY = 0x4175_7468_436f
@@ -32,6 +35,21 @@ const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
 
 const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
   key: 'varchar(255) collate "C" not null primary key', count: 'integer not null', reset_at: 'timestamptz not null',
+}
+
+// JSON is kept as text, not jsonb: it reads back exactly as written, and
+// jsonb would refuse a string holding \u0000 that JSON itself allows.
+// Purpose, kind and subject are bounded as the contract states.
+const ONE_TIME_TOKEN_COLUMN_TYPES: Record<OneTimeTokenColumn, string> = {
+  id: 'text collate "C" not null primary key', purpose: 'varchar(64) collate "C" not null', user_id: 'text collate "C"',
+  secret_hash: 'text collate "C" not null', payload: 'text',
+  created_at: 'timestamptz not null', expires_at: 'timestamptz not null', consumed_at: 'timestamptz',
+}
+
+const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {
+  id: 'text collate "C" not null primary key', user_id: 'text collate "C" not null',
+  kind: 'varchar(64) collate "C" not null', subject: 'varchar(255) collate "C" not null', data: 'text not null',
+  version: 'integer not null default 0', created_at: 'timestamptz not null', last_used_at: 'timestamptz',
 }
 
 // SQLSTATE classes and codes meaning "cannot answer now": connection
@@ -105,6 +123,14 @@ class PostgresEngine implements StorageEngine {
     return RATE_LIMIT_COLUMN_TYPES
   }
 
+  async oneTimeTokenColumnTypes(): Promise<Record<OneTimeTokenColumn, string>> {
+    return ONE_TIME_TOKEN_COLUMN_TYPES
+  }
+
+  async credentialColumnTypes(): Promise<Record<CredentialColumn, string>> {
+    return CREDENTIAL_COLUMN_TYPES
+  }
+
   async createTableSuffix(): Promise<string> {
     return ''
   }
@@ -119,19 +145,16 @@ class PostgresEngine implements StorageEngine {
     await sql`alter table ${sql.table(table)} add column if not exists ${sql.ref(column)} ${sql.raw(type)}`.execute(db)
   }
 
-  async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
-    await sql`create unique index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
-  }
-
-  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
-    await sql`create index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[], unique = false): Promise<void> {
+    await sql`create ${sql.raw(unique ? 'unique ' : '')}index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`
+      .execute(db)
   }
 
   classify(err: unknown): ErrorClass {
     const code = errorCode(err) ?? ''
     if (code === '23505') {
       const constraint = (err as { constraint?: unknown }).constraint
-      return typeof constraint === 'string' && constraint.endsWith('_pkey') ? 'unique-id' : 'unique-email'
+      return uniqueIndexClass(typeof constraint === 'string' ? constraint : undefined)
     }
     if (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_STATES.some((s) => code.startsWith(s))) return 'unavailable'
     return isUnavailableError(err) ? 'unavailable' : 'other'

@@ -15,15 +15,15 @@ import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import type { CounterState, RateLimitStore } from '../../lib/rate-limit-types.js'
 import { checkKey, checkNow, checkWindow } from '../rate-limit/arguments.js'
-import { errorCode, toAuthError } from './error-mapping.js'
+import { retryDeadlocks } from './conditional-update.js'
 import { toDate } from './row-mapping.js'
-import type { AnyKysely, StorageEngine } from './storage-engine.js'
+import type { AnyKysely } from './storage-engine.js'
+import { TableStore } from './table-store.js'
 
 /** Longest key stored as-is, in UTF-8 bytes (the column holds 255 characters). */
 const MAX_LITERAL_KEY_BYTES = 255
 const HASHED_PREFIX = 'sha256:'
-// A deadlock or serialization failure aborts only that attempt; it is retried.
-const RETRY_CODES = new Set(['ER_LOCK_DEADLOCK', '40P01', '40001'])
+// A deadlock (possible when many connections create one new key at once) aborts only that attempt; it is retried.
 const ATTEMPTS = 5
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -45,54 +45,37 @@ export function storedCounterKey(key: string): string {
 }
 
 /** Counters in a table of the plugin's database. */
-export class KyselyRateLimitStore implements RateLimitStore {
-  readonly #db: AnyKysely
-  readonly #engine: StorageEngine
-  readonly #table: string
-  readonly #classify: StorageEngine['classify']
-
-  constructor(db: AnyKysely, engine: StorageEngine, table: string) {
-    this.#db = db
-    this.#engine = engine
-    this.#table = table
-    this.#classify = engine.classify.bind(engine)
-  }
-
+export class KyselyRateLimitStore extends TableStore implements RateLimitStore {
   async hit(key: string, windowSeconds: number, now: number): Promise<CounterState> {
     checkKey(key, 'hit')
     const windowMs = checkWindow(windowSeconds, 'hit')
     const at = checkNow(now, 'hit')
     const stored = storedCounterKey(key)
-    const nowTime = this.#engine.encodeTime(new Date(at))
-    const resetTime = this.#engine.encodeTime(new Date(at + windowMs))
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const row = this.#engine.counterUpsert === 'on-conflict'
-          ? await this.#upsertReturning(stored, nowTime, resetTime)
-          : await this.#db.transaction().execute((trx) => this.#upsertThenRead(trx, stored, nowTime, resetTime))
-        if (row === undefined) throw new Error('The counter upsert returned no row')
-        return { count: Number(row.count), resetAt: toDate(row.reset_at).getTime() }
-      } catch (err) {
-        if (attempt < ATTEMPTS && RETRY_CODES.has(errorCode(err) ?? '')) continue
-        throw toAuthError(err, this.#classify)
-      }
-    }
+    const nowTime = this.engine.encodeTime(new Date(at))
+    const resetTime = this.engine.encodeTime(new Date(at + windowMs))
+    return this.query(async () => {
+      const row = await retryDeadlocks(() => this.engine.counterUpsert === 'on-conflict'
+        ? this.#upsertReturning(stored, nowTime, resetTime)
+        : this.db.transaction().execute((trx) => this.#upsertThenRead(trx, stored, nowTime, resetTime)), ATTEMPTS)
+      if (row === undefined) throw new Error('The counter upsert returned no row')
+      return { count: Number(row.count), resetAt: toDate(row.reset_at).getTime() }
+    })
   }
 
   async #upsertReturning(key: string, now: unknown, resetAt: unknown): Promise<CounterRow | undefined> {
-    const table = sql.table(this.#table)
-    const old = (column: string) => sql.ref(`${this.#table}.${column}`)
+    const table = sql.table(this.table)
+    const old = (column: string) => sql.ref(`${this.table}.${column}`)
     const { rows } = await sql<CounterRow>`insert into ${table} (${sql.ref('key')}, ${sql.ref('count')}, ${sql.ref('reset_at')})
       values (${key}, 1, ${resetAt})
       on conflict (${sql.ref('key')}) do update set
         ${sql.ref('count')} = case when ${old('reset_at')} <= ${now} then 1 else ${old('count')} + 1 end,
         ${sql.ref('reset_at')} = case when ${old('reset_at')} <= ${now} then ${resetAt} else ${old('reset_at')} end
-      returning ${sql.ref('count')}, ${sql.ref('reset_at')}`.execute(this.#db)
+      returning ${sql.ref('count')}, ${sql.ref('reset_at')}`.execute(this.db)
     return rows[0]
   }
 
   async #upsertThenRead(trx: AnyKysely, key: string, now: unknown, resetAt: unknown): Promise<CounterRow | undefined> {
-    const table = sql.table(this.#table)
+    const table = sql.table(this.table)
     const count = sql.ref('count')
     const reset = sql.ref('reset_at')
     // reset_at is assigned last: the count's condition must read the old reset_at.
@@ -108,33 +91,25 @@ export class KyselyRateLimitStore implements RateLimitStore {
   async peek(key: string, now: number): Promise<CounterState | undefined> {
     checkKey(key, 'peek')
     const at = checkNow(now, 'peek')
-    try {
-      const row = await this.#db.selectFrom(this.#table).select(['count', 'reset_at'])
-        .where('key', '=', storedCounterKey(key)).where('reset_at', '>', this.#engine.encodeTime(new Date(at)))
+    return this.query(async () => {
+      const row = await this.db.selectFrom(this.table).select(['count', 'reset_at'])
+        .where('key', '=', storedCounterKey(key)).where('reset_at', '>', this.engine.encodeTime(new Date(at)))
         .executeTakeFirst() as CounterRow | undefined
       return row === undefined ? undefined : { count: Number(row.count), resetAt: toDate(row.reset_at).getTime() }
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 
   async reset(key: string): Promise<void> {
     checkKey(key, 'reset')
-    try {
-      await this.#db.deleteFrom(this.#table).where('key', '=', storedCounterKey(key)).execute()
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    await this.query(() => this.db.deleteFrom(this.table).where('key', '=', storedCounterKey(key)).execute())
   }
 
   async purge(now: number): Promise<number> {
     const at = checkNow(now, 'purge')
-    try {
-      const result = await this.#db.deleteFrom(this.#table)
-        .where('reset_at', '<=', this.#engine.encodeTime(new Date(at))).executeTakeFirst()
+    return this.query(async () => {
+      const result = await this.db.deleteFrom(this.table)
+        .where('reset_at', '<=', this.engine.encodeTime(new Date(at))).executeTakeFirst()
       return Number(result.numDeletedRows)
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 }

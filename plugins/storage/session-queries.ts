@@ -6,46 +6,30 @@
  * absolute and idle expiries are after `now`; revocations touch only live rows.
  */
 import type { NewSession, RotateResult, SessionRecord, SessionStore } from '../../lib/session-types.js'
-import { toAuthError } from './error-mapping.js'
+import { assertDate, assertString } from './arguments.js'
+import { atomically } from './conditional-update.js'
 import { mapSessionRow, type SessionRow } from './row-mapping.js'
-import type { AnyKysely, StorageEngine } from './storage-engine.js'
+import type { AnyKysely } from './storage-engine.js'
 import { SESSION_COLUMNS } from './storage-engine.js'
+import { TableStore } from './table-store.js'
 
 // Thrown inside the rotation transaction to roll it back when nothing was consumed.
 const NOT_ROTATED = Symbol('authcore.session.not-rotated')
 
 /** SessionStore over a kysely instance or transaction. */
-export class KyselySessionStore implements SessionStore {
-  readonly #db: AnyKysely
-  readonly #engine: StorageEngine
-  readonly #table: string
-  readonly #classify: StorageEngine['classify']
-
-  constructor(db: AnyKysely, engine: StorageEngine, table: string) {
-    this.#db = db
-    this.#engine = engine
-    this.#table = table
-    this.#classify = engine.classify.bind(engine)
-  }
-
+export class KyselySessionStore extends TableStore implements SessionStore {
   async createSession(session: NewSession): Promise<SessionRecord> {
     assertNewSession(session, 'createSession: session')
-    try {
-      await this.#db.insertInto(this.#table).values(this.#toRow(session)).execute()
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    await this.query(() => this.db.insertInto(this.table).values(this.#toRow(session)).execute())
     return newRecord(session)
   }
 
   async findSession(id: string): Promise<SessionRecord | undefined> {
     assertString(id, 'findSession: id')
-    try {
-      const row = await this.#db.selectFrom(this.#table).select([...SESSION_COLUMNS]).where('id', '=', id).executeTakeFirst()
+    return this.query(async () => {
+      const row = await this.db.selectFrom(this.table).select([...SESSION_COLUMNS]).where('id', '=', id).executeTakeFirst()
       return row === undefined ? undefined : mapSessionRow(row as SessionRow)
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 
   async rotateSession(id: string, successor: NewSession, now: Date): Promise<RotateResult> {
@@ -56,22 +40,18 @@ export class KyselySessionStore implements SessionStore {
     // finds the row unconsumed (the others wait on its row lock, or on
     // SQLite's single writer, and then match nothing).
     const run = async (db: AnyKysely): Promise<void> => {
-      const result = await db.updateTable(this.#table)
-        .set({ consumed_at: this.#engine.encodeTime(now), successor_id: successor.id })
+      const result = await db.updateTable(this.table)
+        .set({ consumed_at: this.engine.encodeTime(now), successor_id: successor.id })
         .where('id', '=', id).where('consumed_at', 'is', null).where('revoked_at', 'is', null)
         .executeTakeFirst()
       if (result.numUpdatedRows === 0n) throw NOT_ROTATED
-      await db.insertInto(this.#table).values(this.#toRow(successor)).execute()
+      await db.insertInto(this.table).values(this.#toRow(successor)).execute()
     }
     try {
-      if (this.#db.isTransaction) {
-        // Inside the caller's transaction: it commits or rolls back as a whole.
-        await run(this.#db)
-      } else {
-        await this.#db.transaction().execute(run)
-      }
+      // Inside the caller's transaction, that one commits or rolls back as a whole.
+      await atomically(this.db, run)
     } catch (err) {
-      if (err !== NOT_ROTATED) throw toAuthError(err, this.#classify)
+      if (err !== NOT_ROTATED) throw this.toAuthError(err)
       return { rotated: false, current: await this.findSession(id) }
     }
     return { rotated: true, successor: newRecord(successor) }
@@ -90,49 +70,43 @@ export class KyselySessionStore implements SessionStore {
   }
 
   async #revokeWhere(column: 'family_id' | 'user_id', value: string, now: Date): Promise<number> {
-    const time = this.#engine.encodeTime(now)
-    try {
-      const result = await this.#db.updateTable(this.#table).set({ revoked_at: time })
+    const time = this.engine.encodeTime(now)
+    return this.query(async () => {
+      const result = await this.db.updateTable(this.table).set({ revoked_at: time })
         .where(column, '=', value).where('consumed_at', 'is', null).where('revoked_at', 'is', null)
         .where('expires_at', '>', time).where('idle_expires_at', '>', time)
         .executeTakeFirst()
       return Number(result.numUpdatedRows)
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 
   async listUserSessions(userId: string, now: Date): Promise<SessionRecord[]> {
     assertString(userId, 'listUserSessions: userId')
     assertDate(now, 'listUserSessions: now')
-    const time = this.#engine.encodeTime(now)
-    try {
-      const rows = await this.#db.selectFrom(this.#table).select([...SESSION_COLUMNS])
+    const time = this.engine.encodeTime(now)
+    return this.query(async () => {
+      const rows = await this.db.selectFrom(this.table).select([...SESSION_COLUMNS])
         .where('user_id', '=', userId).where('consumed_at', 'is', null).where('revoked_at', 'is', null)
         .where('expires_at', '>', time).where('idle_expires_at', '>', time)
         .orderBy('created_at', 'desc').orderBy('id', 'desc')
         .execute()
       return (rows as SessionRow[]).map(mapSessionRow)
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 
   async deleteExpiredSessions(now: Date): Promise<number> {
     assertDate(now, 'deleteExpiredSessions: now')
-    const time = this.#engine.encodeTime(now)
-    try {
-      const result = await this.#db.deleteFrom(this.#table)
+    const time = this.engine.encodeTime(now)
+    return this.query(async () => {
+      const result = await this.db.deleteFrom(this.table)
         .where((eb) => eb.or([eb('expires_at', '<', time), eb('idle_expires_at', '<', time)]))
         .executeTakeFirst()
       return Number(result.numDeletedRows)
-    } catch (err) {
-      throw toAuthError(err, this.#classify)
-    }
+    })
   }
 
   #toRow(session: NewSession): Record<string, unknown> {
-    const time = (date: Date) => this.#engine.encodeTime(date)
+    const time = (date: Date) => this.engine.encodeTime(date)
     return {
       id: session.id, family_id: session.familyId, user_id: session.userId, secret_hash: session.secretHash,
       created_at: time(session.createdAt), expires_at: time(session.expiresAt), idle_expires_at: time(session.idleExpiresAt),
@@ -148,14 +122,6 @@ function newRecord(session: NewSession): SessionRecord {
     createdAt: new Date(session.createdAt.getTime()), expiresAt: new Date(session.expiresAt.getTime()),
     idleExpiresAt: new Date(session.idleExpiresAt.getTime()), consumedAt: null, successorId: null, revokedAt: null,
   }
-}
-
-function assertString(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`)
-}
-
-function assertDate(value: unknown, name: string): asserts value is Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`${name} must be a valid Date`)
 }
 
 function assertNewSession(session: NewSession, name: string): void {

@@ -11,8 +11,10 @@ import { sql } from 'kysely'
 import type { SqliteDatabaseHandle, SqliteStatementHandle } from './driver-types.js'
 import { acquireConnections, releaseConnections, type SqliteConnections } from './sqlite-connections.js'
 import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
-import type { AnyKysely, ErrorClass, FastRead, RateLimitColumn, SessionColumn, StorageEngine, UserColumn } from './storage-engine.js'
-import { USE_SLOW_PATH } from './storage-engine.js'
+import type {
+  AnyKysely, CredentialColumn, ErrorClass, FastRead, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+} from './storage-engine.js'
+import { USE_SLOW_PATH, uniqueColumnsClass } from './storage-engine.js'
 
 /** What the SQLite engine needs: a file to open, or a handle the caller owns. */
 export interface SqliteEngineConfig {
@@ -39,6 +41,17 @@ const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
 
 const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
   key: 'text not null primary key', count: 'integer not null', reset_at: 'integer not null',
+}
+
+// SQLite enforces no varchar length: the stores check the contract's limits before writing.
+const ONE_TIME_TOKEN_COLUMN_TYPES: Record<OneTimeTokenColumn, string> = {
+  id: 'text not null primary key', purpose: 'text not null', user_id: 'text', secret_hash: 'text not null',
+  payload: 'text', created_at: 'integer not null', expires_at: 'integer not null', consumed_at: 'integer',
+}
+
+const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {
+  id: 'text not null primary key', user_id: 'text not null', kind: 'text not null', subject: 'text not null',
+  data: 'text not null', version: 'integer not null default 0', created_at: 'integer not null', last_used_at: 'integer',
 }
 
 const UNAVAILABLE_PREFIXES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL', 'SQLITE_NOTADB', 'SQLITE_CORRUPT']
@@ -97,6 +110,14 @@ class SqliteEngine implements StorageEngine {
     return RATE_LIMIT_COLUMN_TYPES
   }
 
+  async oneTimeTokenColumnTypes(): Promise<Record<OneTimeTokenColumn, string>> {
+    return ONE_TIME_TOKEN_COLUMN_TYPES
+  }
+
+  async credentialColumnTypes(): Promise<Record<CredentialColumn, string>> {
+    return CREDENTIAL_COLUMN_TYPES
+  }
+
   async createTableSuffix(): Promise<string> {
     return ''
   }
@@ -110,18 +131,17 @@ class SqliteEngine implements StorageEngine {
     await sql`alter table ${sql.table(table)} add column ${sql.ref(column)} ${sql.raw(type)}`.execute(db)
   }
 
-  async createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void> {
-    await sql`create unique index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.ref(column)})`.execute(db)
-  }
-
-  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void> {
-    await sql`create index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`.execute(db)
+  async createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[], unique = false): Promise<void> {
+    await sql`create ${sql.raw(unique ? 'unique ' : '')}index if not exists ${sql.id(index)} on ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))})`
+      .execute(db)
   }
 
   classify(err: unknown): ErrorClass {
     const code = errorCode(err) ?? ''
     if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-      return /\.id\b/.test(errorMessage(err).replace(/^UNIQUE constraint failed: /, '')) ? 'unique-id' : 'unique-email'
+      // "UNIQUE constraint failed: t.kind, t.subject": SQLite names the columns, not the index.
+      const columns = errorMessage(err).replace(/^UNIQUE constraint failed: /, '').split(', ')
+      return uniqueColumnsClass(columns.map((c) => c.slice(c.lastIndexOf('.') + 1)))
     }
     if (UNAVAILABLE_PREFIXES.some((p) => code.startsWith(p))) return 'unavailable'
     return isUnavailableError(err) ? 'unavailable' : 'other'

@@ -32,8 +32,27 @@ export const RATE_LIMIT_COLUMNS = ['key', 'count', 'reset_at'] as const
 /** One of {@link RATE_LIMIT_COLUMNS}. */
 export type RateLimitColumn = (typeof RATE_LIMIT_COLUMNS)[number]
 
-/** How a driver error is treated. */
-export type ErrorClass = 'unique-email' | 'unique-id' | 'unavailable' | 'other'
+/** Columns of the one-time-tokens table. */
+export const ONE_TIME_TOKEN_COLUMNS = [
+  'id', 'purpose', 'user_id', 'secret_hash', 'payload', 'created_at', 'expires_at', 'consumed_at',
+] as const
+
+/** One of {@link ONE_TIME_TOKEN_COLUMNS}. */
+export type OneTimeTokenColumn = (typeof ONE_TIME_TOKEN_COLUMNS)[number]
+
+/** Columns of the credentials table. */
+export const CREDENTIAL_COLUMNS = ['id', 'user_id', 'kind', 'subject', 'data', 'version', 'created_at', 'last_used_at'] as const
+
+/** One of {@link CREDENTIAL_COLUMNS}. */
+export type CredentialColumn = (typeof CREDENTIAL_COLUMNS)[number]
+
+/**
+ * How a driver error is treated. A unique violation is told apart by the
+ * index it hit: the email key (`ERR_AUTH_USER_EXISTS`), a credential's
+ * (kind, subject) (`ERR_AUTH_CREDENTIAL_EXISTS`), or any other (a primary
+ * key, a token's secret hash: a fault, not a conflict a caller can resolve).
+ */
+export type ErrorClass = 'unique-email' | 'unique-credential' | 'unique-other' | 'unavailable' | 'other'
 
 /** Marker a fast reader returns when it cannot answer now and the kysely path must. */
 export const USE_SLOW_PATH: unique symbol = Symbol('authcore.storage.slow-path')
@@ -61,6 +80,10 @@ export interface StorageEngine {
   sessionColumnTypes(db: AnyKysely): Promise<Record<SessionColumn, string>>
   /** SQL type (with constraints) of each counters column. */
   rateLimitColumnTypes(db: AnyKysely): Promise<Record<RateLimitColumn, string>>
+  /** SQL type (with constraints) of each one-time-tokens column. */
+  oneTimeTokenColumnTypes(db: AnyKysely): Promise<Record<OneTimeTokenColumn, string>>
+  /** SQL type (with constraints) of each credentials column. */
+  credentialColumnTypes(db: AnyKysely): Promise<Record<CredentialColumn, string>>
   /**
    * How an atomic counter hit is written: `INSERT ... ON CONFLICT DO UPDATE
    * ... RETURNING` (SQLite >= 3.35, Postgres), or `INSERT ... ON DUPLICATE KEY
@@ -73,10 +96,8 @@ export interface StorageEngine {
   existingColumns(db: AnyKysely, table: string): Promise<Set<string>>
   /** Adds `column` of `type` to `table`, tolerating a concurrent add where the engine allows. */
   addColumn(db: AnyKysely, table: string, column: string, type: string): Promise<void>
-  /** Creates a unique index on `table(column)` unless it exists. */
-  createUniqueIndex(db: AnyKysely, table: string, index: string, column: string): Promise<void>
-  /** Creates a (non-unique) index on `table(columns)` unless it exists. */
-  createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[]): Promise<void>
+  /** Creates an index (a unique one with `unique`) on `table(columns)` unless it exists. */
+  createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[], unique?: boolean): Promise<void>
   /** Classifies a driver error. */
   classify(err: unknown): ErrorClass
   /**
@@ -96,4 +117,41 @@ export function emailKeyIndexName(usersTable: string): string {
 /** The indexes of the sessions table. */
 export function sessionIndexNames(sessionsTable: string): { readonly family: string; readonly user: string } {
   return { family: `${sessionsTable}_family_idx`, user: `${sessionsTable}_user_idx` }
+}
+
+// Suffixes of the unique indexes a violation is classified by (see uniqueIndexClass).
+const SECRET_SUFFIX = '_secret_uq'
+const SUBJECT_SUFFIX = '_subject_uq'
+
+/** The indexes of the one-time-tokens table: unique (secret_hash); (purpose, user_id) for revocations. */
+export function oneTimeTokenIndexNames(table: string): { readonly secret: string; readonly user: string } {
+  return { secret: `${table}${SECRET_SUFFIX}`, user: `${table}_user_idx` }
+}
+
+/** The indexes of the credentials table: unique (kind, subject); (user_id, kind) for a user's listings. */
+export function credentialIndexNames(table: string): { readonly subject: string; readonly user: string } {
+  return { subject: `${table}${SUBJECT_SUFFIX}`, user: `${table}_user_idx` }
+}
+
+/**
+ * The class of a unique violation on the index (Postgres: constraint) named
+ * `index`. Anything that is not a primary key or one of the new tables' keys
+ * stays an email conflict, as before: an adopted users table may carry a
+ * unique index of its own on the email.
+ */
+export function uniqueIndexClass(index: string | undefined): ErrorClass {
+  if (index === undefined) return 'unique-email'
+  if (index === 'PRIMARY' || index.endsWith('_pkey')) return 'unique-other'
+  if (index.endsWith(SUBJECT_SUFFIX)) return 'unique-credential'
+  return index.endsWith(SECRET_SUFFIX) ? 'unique-other' : 'unique-email'
+}
+
+/**
+ * The class of a unique violation from the columns it names, for SQLite,
+ * whose message lists the columns (`t.kind, t.subject`) instead of the index.
+ */
+export function uniqueColumnsClass(columns: readonly string[]): ErrorClass {
+  const key = columns.join(',')
+  if (key === 'kind,subject') return 'unique-credential'
+  return key === 'id' || key === 'secret_hash' ? 'unique-other' : 'unique-email'
 }

@@ -13,6 +13,10 @@ export interface StorageTableNames {
   sessions?: string
   /** Rate-limit counters (`storage.rateLimits`). Default `authcore_rate_limits`. */
   rateLimits?: string
+  /** One-time tokens (`storage.oneTimeTokens`). Default `authcore_one_time_tokens`. */
+  oneTimeTokens?: string
+  /** Credentials (`storage.credentials`). Default `authcore_credentials`. */
+  credentials?: string
 }
 
 /** A non-fatal event a storage plugin reports, for example during adoption. */
@@ -54,10 +58,13 @@ export interface ResolvedTableNames {
   readonly migrations: string
   readonly sessions: string
   readonly rateLimits: string
+  readonly oneTimeTokens: string
+  readonly credentials: string
 }
 
 const DEFAULT_TABLES: ResolvedTableNames = Object.freeze({
   users: 'users', migrations: 'authcore_migrations', sessions: 'authcore_sessions', rateLimits: 'authcore_rate_limits',
+  oneTimeTokens: 'authcore_one_time_tokens', credentials: 'authcore_credentials',
 })
 const TABLE_KEYS = Object.keys(DEFAULT_TABLES) as (keyof ResolvedTableNames)[]
 

@@ -7,6 +7,7 @@ import { sql } from 'kysely'
 import { AuthError } from '../../lib/errors.js'
 import type { ListUsersQuery, NewUser, UserPage, UserPatch, UserRecord, UserStore } from '../../lib/storage-types.js'
 import { MAX_PAGE_SIZE } from '../../lib/storage-types.js'
+import { atomically } from './conditional-update.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { toAuthError } from './error-mapping.js'
 import { mapUserRow, type UserRow } from './row-mapping.js'
@@ -109,7 +110,7 @@ export class KyselyUserStore implements UserStore {
         const row = await db.selectFrom(this.#table).select([...USER_COLUMNS]).where('id', '=', id).executeTakeFirst()
         return row === undefined ? undefined : mapUserRow(row as UserRow)
       }
-      return this.#db.isTransaction ? await run(this.#db) : await this.#db.transaction().execute(run)
+      return await atomically(this.#db, run)
     } catch (err) {
       throw toAuthError(err, this.#classify)
     }

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import type { NewSession, SessionRecord } from '../../lib/session-types.js'
 import type { NewUser, StoragePlugin, UserRecord } from '../../lib/storage-types.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
+import { storeOf } from './record-helpers.js'
 
 /** A new unique scope: lower-case letters and digits, starting with a letter. */
 export function newScope(): string {
@@ -114,12 +115,7 @@ export function plainSession(session: SessionRecord | NewSession | undefined): u
 
 /** The plugin's session store, failing the test when it has none. */
 export function sessionsOf(t: ConformanceTest, plugin: StoragePlugin): NonNullable<StoragePlugin['sessions']> {
-  const sessions = plugin.sessions
-  if (sessions === undefined) {
-    t.fail('the plugin offered sessions when probed, but this instance has none')
-    throw new Error('no sessions')
-  }
-  return sessions
+  return storeOf(t, plugin, 'sessions')
 }
 
 /** Resolves after `ms` milliseconds. */

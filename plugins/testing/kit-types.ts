@@ -14,6 +14,8 @@ export interface ConformanceTest {
   same(found: unknown, wanted: unknown, message: string): unknown
   fail(message: string): unknown
   comment(...message: unknown[]): unknown
+  /** Registers a subtest that is skipped, not run (tap counts it in its summary); when absent, the kit only comments. */
+  skip?(name: string, fn: (t: ConformanceTest) => unknown): unknown
 }
 
 /** What a storage plugin's author passes to {@link runStorageConformance}. */

@@ -2,6 +2,7 @@
 import type { StoragePlugin } from '../../lib/storage-types.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { describe, hasCode, newScope, newSession, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
+import { newCredential, newToken, PURPOSE } from './record-helpers.js'
 
 /** Registers the lifecycle subtests. */
 export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOptions): void {
@@ -81,6 +82,19 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
       if (rateLimits !== undefined) {
         operations.push(['rateLimits.hit', () => rateLimits.hit('gone', 60, Date.now())], ['rateLimits.peek', () => rateLimits.peek('gone', Date.now())])
       }
+      const { oneTimeTokens, credentials } = plugin
+      if (oneTimeTokens !== undefined) {
+        operations.push(
+          ['oneTimeTokens.createToken', () => oneTimeTokens.createToken(newToken(user.id, new Date()), { revokeOthers: true })],
+          ['oneTimeTokens.consumeToken', () => oneTimeTokens.consumeToken(PURPOSE, 'gone', new Date())],
+        )
+      }
+      if (credentials !== undefined) {
+        operations.push(
+          ['credentials.createCredential', () => credentials.createCredential(newCredential(user.id))],
+          ['credentials.updateCredential', () => credentials.updateCredential(user.id, 'gone', 0, { data: {} })],
+        )
+      }
       for (const [name, run] of operations) {
         const err = await rejectsWith(t, run(), 'ERR_AUTH_STORAGE_UNAVAILABLE', name)
         const cause = (err as { cause?: unknown } | undefined)?.cause
@@ -98,6 +112,8 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
         plugin.transaction(async (tx) => { await tx.createUser(newUser(`mid-tx-${i}`)); return tx.deleteUser(u.id) }),
         ...(plugin.sessions === undefined ? [] : [plugin.sessions.createSession(newSession(u.id, new Date()))]),
         ...(plugin.rateLimits === undefined ? [] : [plugin.rateLimits.hit(`mid-${i}`, 60, Date.now())]),
+        ...(plugin.oneTimeTokens === undefined ? [] : [plugin.oneTimeTokens.createToken(newToken(u.id, new Date()), { revokeOthers: true })]),
+        ...(plugin.credentials === undefined ? [] : [plugin.credentials.createCredential(newCredential(u.id))]),
       ])
       // Observed before the break, so an early rejection is never "unhandled" by the kit itself.
       const settling = Promise.allSettled(inFlight)

@@ -22,7 +22,10 @@ const MYSQL_URL = process.env.AUTHCORE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1
 
 function tableNames() {
   const prefix = tablePrefix()
-  return { users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl` }
+  return {
+    users: `${prefix}_users`, migrations: `${prefix}_mig`, sessions: `${prefix}_sess`, rateLimits: `${prefix}_rl`,
+    oneTimeTokens: `${prefix}_ott`, credentials: `${prefix}_cred`,
+  }
 }
 
 /**

@@ -1,0 +1,161 @@
+// The plugin contract's rules: declarations are checked at construction,
+// clashes name both owners, requirements are checked at ready(), setup and
+// close run in order, and a plugin acts only within what it declared.
+import t from 'tap'
+import { AuthCore, AuthError, errorCodeInfo, type AuthPlugin, type PluginContext, type StoragePlugin } from '../lib/index.js'
+import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { errorOf } from './helpers/auth.js'
+import { newSecret } from './helpers/keys.js'
+
+const make = (options: Partial<ConstructorParameters<typeof AuthCore>[0]> = {}) =>
+  new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), ...options })
+
+const thrown = (fn: () => unknown): Error & { code?: string } => {
+  try {
+    fn()
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected a throw')
+}
+
+const ok = async () => ({ ok: true })
+
+t.test('two routes with one method and path: a start-up error naming both owners', async (t) => {
+  const a: AuthPlugin = { name: 'alpha', routes: [{ method: 'GET', path: '/things/:id', handler: ok }] }
+  const b: AuthPlugin = { name: 'beta', routes: [{ method: 'GET', path: '/things/:thing', handler: ok }] }
+  const clash = thrown(() => make({ plugins: [a, b] }))
+  t.equal(clash.code, 'ERR_AUTH_PLUGIN_CONFLICT')
+  t.match(clash.message, /GET \/things\/:thing.*'alpha' and 'beta'/)
+  const core = thrown(() => make({ plugins: [{ name: 'gamma', routes: [{ method: 'GET', path: '/profiles', handler: ok }] }] }))
+  t.match(core.message, /'core' and 'gamma'/, "a core route's owner is named too")
+  const basic = thrown(() => make({ plugins: [{ name: 'delta', routes: [{ method: 'POST', path: '/email/signin', handler: ok }] }] }))
+  t.match(basic.message, /'basic' and 'delta'/, "the basic method's routes are declarations like any other")
+  t.ok(make({ plugins: [{ name: 'epsilon', routes: [{ method: 'POST', path: '/things/:id', handler: ok }] }, a] }), 'another method on the same path is fine')
+})
+
+t.test('malformed declarations are TypeErrors at construction', async (t) => {
+  const bad: [string, AuthPlugin][] = [
+    ['a name with capitals', { name: 'Bad' }],
+    ['a dot segment', { name: 'p', routes: [{ method: 'GET', path: '/a/../b', handler: ok }] }],
+    ['an unknown method', { name: 'p', routes: [{ method: 'TRACE' as never, path: '/a', handler: ok }] }],
+    ['an undeclared scope', { name: 'p', routes: [{ method: 'GET', path: '/a', rateLimit: 'nope', handler: ok }] }],
+    ['a core error namespace', { name: 'p', errors: { ERR_AUTH_MINE: { status: 400, message: 'm', description: 'd' } } }],
+    ['an error without docs', { name: 'p', errors: { ERR_P_THING: { status: 400, message: 'm', description: '' } } }],
+    ['an event outside the namespace', { name: 'p', events: ['user:created'] }],
+    ['a hook not named before*', { name: 'p', hooks: ['afterThing'] }],
+    ['an unknown requirement', { name: 'p', requires: ['telepathy' as never] }],
+    ['an input schema that does not compile', { name: 'p', routes: [{ method: 'POST', path: '/a', input: { type: 'object', bogus: 1 }, handler: ok }] }],
+  ]
+  for (const [what, plugin] of bad) t.type(thrown(() => make({ plugins: [plugin] })), TypeError, what)
+  t.equal(thrown(() => make({ plugins: [{ name: 'p' }, { name: 'p' }] })).code, 'ERR_AUTH_OPTIONS_INVALID', 'two plugins of one name')
+  t.equal(thrown(() => make({ plugins: [{ name: 'basic' }] })).code, 'ERR_AUTH_PLUGIN_CONFLICT', "a plugin named like a method")
+  t.equal(thrown(() => make({ plugins: [{ name: 'p', hooks: ['beforeSignIn'] }] })).code, 'ERR_AUTH_PLUGIN_CONFLICT', 'a core hook name')
+})
+
+t.test('error codes: registered with status and docs, conflicts refused', async (t) => {
+  const errors = { ERR_WIDGET_BROKEN: { status: 409, message: 'The widget is broken', description: 'A widget broke; fix it.' } }
+  make({ plugins: [{ name: 'widgets', errors }] })
+  t.same(errorCodeInfo('ERR_WIDGET_BROKEN'), { status: 409, message: 'The widget is broken', description: 'A widget broke; fix it.', owner: 'widgets' })
+  t.ok(make({ plugins: [{ name: 'widgets', errors }] }), 'the same declaration again (a second instance) is fine')
+  t.equal(thrown(() => make({ plugins: [{ name: 'gadgets', errors }] })).code, 'ERR_AUTH_PLUGIN_CONFLICT', 'another owner of the code')
+  const err = new AuthError('ERR_WIDGET_BROKEN' as never)
+  t.same([err.status, err.message], [409, 'The widget is broken'])
+  t.throws(() => new AuthError('ERR_NOBODY_DECLARED' as never), TypeError, 'an unknown code is a bug, not an error response')
+})
+
+t.test('rate-limit scopes: namespaced defaults, tuned by rateLimit.scopes, unknown names refused', async (t) => {
+  const hits: string[] = []
+  const limited: AuthPlugin = {
+    name: 'limited',
+    rateLimits: { ping: { limit: 2, window: '1 minute' } },
+    routes: [{ method: 'POST', path: '/ping', rateLimit: 'ping', input: { type: 'object', additionalProperties: false, properties: {} }, handler: async () => (hits.push('ping'), { pong: true }) }],
+  }
+  const auth = make({ plugins: [limited] })
+  t.teardown(() => auth.close())
+  const ping = (body: unknown) => auth.handle(new Request('http://x/auth/ping', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }), { clientAddress: '203.0.113.1' })
+  const statuses = []
+  for (let i = 0; i < 3; i++) statuses.push((await ping({})).status)
+  t.same(statuses, [200, 200, 429], 'the default: 2 per minute')
+  t.equal((await ping({ junk: 1 })).status, 400, 'an invalid body is refused, not counted')
+  t.equal(hits.length, 2)
+  const tuned = make({ plugins: [limited], rateLimit: { scopes: { 'limited:ping': { limit: 1 } } } })
+  t.teardown(() => tuned.close())
+  const tunedPing = () => tuned.handle(new Request('http://x/auth/ping', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), { clientAddress: '203.0.113.1' })
+  t.same([(await tunedPing()).status, (await tunedPing()).status], [200, 429], 'tuned to 1')
+  t.equal(thrown(() => make({ plugins: [limited], rateLimit: { scopes: { 'limited:pong': { limit: 1 } } } })).code, 'ERR_AUTH_OPTIONS_INVALID')
+})
+
+t.test('events and hooks: a plugin emits only what it declared; its hooks are accepted only when it is configured', async (t) => {
+  let context: PluginContext | undefined
+  const plugin: AuthPlugin = { name: 'noisy', events: ['noisy:thing'], hooks: ['beforeNoise'], setup: (ctx) => void (context = ctx) }
+  const auth = make({ plugins: [plugin] })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const seen: unknown[] = []
+  auth.on('noisy:thing' as never, (payload: unknown) => void seen.push(payload))
+  context!.emit('noisy:thing' as never, { n: 1 } as never)
+  t.same(seen, [{ n: 1 }])
+  t.throws(() => context!.emit('user:created', {} as never), TypeError, 'a core event is not the plugin\'s to emit')
+  auth.hook('beforeNoise' as never, (() => { throw new AuthError('ERR_AUTH_FORBIDDEN') }) as never)
+  t.equal((await errorOf(context!.runHook('beforeNoise' as never, {} as never))).code, 'ERR_AUTH_FORBIDDEN', 'a veto')
+  t.throws(() => make().hook('beforeNoise' as never, () => undefined), TypeError, 'without the plugin the hook name is unknown')
+})
+
+t.test('requirements are checked at ready(), naming the plugin and what is missing', async (t) => {
+  const inner = sqliteStorage({ filename: ':memory:' })
+  const bare: StoragePlugin = {
+    name: 'bare', init: () => inner.init(), close: () => inner.close(), transaction: (fn) => inner.transaction(fn),
+    createUser: (u) => inner.createUser(u), findUserById: (id) => inner.findUserById(id), findUserByEmailKey: (k) => inner.findUserByEmailKey(k),
+    updateUser: (id, p) => inner.updateUser(id, p), listUsers: (q) => inner.listUsers(q), deleteUser: (id) => inner.deleteUser(id),
+  }
+  const needy = new AuthCore({ secret: newSecret(), storage: bare, plugins: [{ name: 'needy', requires: ['oneTimeTokens', 'credentials'] }] })
+  const err = await errorOf(needy.ready())
+  t.equal(err.code, 'ERR_AUTH_STORAGE_INCOMPLETE')
+  t.match(err.message, /'needy' needs storage\.oneTimeTokens and storage\.credentials.*'bare'/)
+  await needy.close()
+  const mailless = make({ plugins: [{ name: 'mailing', requires: ['mailer'] }] })
+  t.equal((await errorOf(mailless.ready())).code, 'ERR_AUTH_OPTIONS_INVALID')
+  await mailless.close()
+  const fine = make({ plugins: [{ name: 'fine', requires: ['sessions', 'oneTimeTokens', 'credentials'] }] })
+  await fine.ready()
+  await fine.close()
+})
+
+t.test('setup runs in order with each plugin\'s own context; close runs in reverse', async (t) => {
+  const calls: string[] = []
+  const plugin = (name: string): AuthPlugin => ({
+    name,
+    setup: (ctx) => void calls.push(`setup ${name} ${typeof ctx.signIn} ${ctx.defaultRole}`),
+    close: () => void calls.push(`close ${name}`),
+  })
+  const auth = make({ plugins: [plugin('one'), plugin('two'), plugin('three')] })
+  await auth.ready()
+  await auth.close()
+  t.same(calls, ['setup one function user', 'setup two function user', 'setup three function user', 'close three', 'close two', 'close one'])
+})
+
+t.test('a route handler gets the call and its owner\'s context; a thrown non-AuthError is a plain 500', async (t) => {
+  const errors: unknown[] = []
+  const plugin: AuthPlugin = {
+    name: 'echo',
+    routes: [
+      { method: 'GET', path: '/echo/:word', auth: 'bearer', handler: async (call, ctx) => ({ word: call.params.word, sub: call.claims?.sub, q: call.query.get('q'), role: ctx.defaultRole }) },
+      { method: 'GET', path: '/echo/boom/now', handler: async () => { throw new Error('secret detail') } },
+    ],
+  }
+  const auth = make({ plugins: [plugin] })
+  t.teardown(() => auth.close())
+  auth.on('error', (e) => void errors.push(e))
+  const { token, user } = await auth.signUp({ email: 'e@example.com', name: 'E', pass: 'correct horse battery staple' })
+  const get = (path: string, headers: Record<string, string> = {}) => auth.handle(new Request(`http://x/auth${path}`, { headers }))
+  const answer = await get('/echo/h%C3%A9llo?q=1', { authorization: `Bearer ${token}` })
+  t.same(await answer.json(), { word: 'héllo', sub: user.id, q: '1', role: 'user' })
+  t.equal((await get('/echo/x')).status, 401, 'bearer required')
+  const boom = await get('/echo/boom/now')
+  t.equal(boom.status, 500)
+  t.notMatch(await boom.text(), /secret detail/, 'no internal detail leaks')
+  t.equal(errors.length, 1, 'reported as an error event')
+  const wrongMethod = await auth.handle(new Request('http://x/auth/echo/x', { method: 'POST' }))
+  t.same([wrongMethod.status, wrongMethod.headers.get('allow')], [405, 'GET'])
+})
