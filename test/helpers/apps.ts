@@ -11,7 +11,7 @@ import { authHandler, requireAuth as honoRequireAuth } from '../../plugins/adapt
 import { authRouter, requireAuth as expressRequireAuth } from '../../plugins/adapters/express.js'
 import { authPlugin } from '../../plugins/adapters/fastify.js'
 import { requireAuth as nodeRequireAuth, toNodeHandler } from '../../plugins/adapters/node.js'
-import { claimsBody, type StartApp } from './http-cases.js'
+import { claimsBody, type RunningApp, type StartApp } from './http-cases.js'
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': type }).end(body)
@@ -21,6 +21,18 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let text = ''
   for await (const chunk of req) text += chunk
   return JSON.parse(text)
+}
+
+/** A listening node:http server as a running app: its URL, and a close that also ends kept-alive connections. */
+function running(server: Server): RunningApp {
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
 }
 
 /** The app on node:http. */
@@ -41,14 +53,7 @@ export const startNode: StartApp = async (auth, options) => {
     send(res, 404, 'text/plain', 'not found')
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  return running(server)
 }
 
 /** The app on Express 5. */
@@ -71,14 +76,7 @@ export const startExpress: StartApp = async (auth, options) => {
   const server = await new Promise<Server>((resolve) => {
     const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening))
   })
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  return running(server)
 }
 
 /** The app on Fastify 5. */
