@@ -184,3 +184,15 @@ export function isAuthError<C extends AuthErrorCode>(err: unknown, code?: C): er
   if (!(err instanceof AuthError)) return false
   return code === undefined || err.code === code
 }
+
+/**
+ * Misuse of the API by calling code (a number where a token string belongs,
+ * an unknown hook name, a malformed plugin declaration): a bug to fix, not
+ * input to handle. It is a `TypeError`, so `instanceof TypeError` holds, and
+ * carries the stable code `ERR_AUTH_USAGE` for tools that sort errors by code.
+ * It never reaches an HTTP response as such (the router answers a plain 500).
+ */
+export class UsageError extends TypeError {
+  /** Always `'ERR_AUTH_USAGE'`. */
+  readonly code = 'ERR_AUTH_USAGE' as const
+}

@@ -1,6 +1,6 @@
 export { AuthCore } from './auth-core.js'
 export { DEFAULT_SQLITE_FILE } from './defaults.js'
-export { AuthError, ERROR_CODES, errorCodeInfo, isAuthError, registerErrorCodes } from './errors.js'
+export { AuthError, ERROR_CODES, errorCodeInfo, isAuthError, registerErrorCodes, UsageError } from './errors.js'
 export type { AuthErrorCode, AuthErrorOptions, ErrorCodeDeclaration, PluginErrorCodes } from './errors.js'
 export type { AuthEvents, AuthListener, ListenerErrorEvent } from './events.js'
 export { HOOK_NAMES } from './hooks.js'
