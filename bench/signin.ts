@@ -36,7 +36,7 @@ import { SignJWT } from 'jose'
 import { AuthCore } from '../lib/index.js'
 import { argon2Hasher, ARGON2_MINIMUM, type PasswordHasher } from '../lib/passwords/hasher.js'
 import type { PasswordOptions } from '../lib/passwords/service.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 
 const envInt = (name: string, fallback: number): number => {
   const n = Number(process.env[name])

@@ -19,7 +19,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Kysely, SqliteDialect } from 'kysely'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 
 const envInt = (name: string, fallback: number): number => {
   const n = Number(process.env[name])

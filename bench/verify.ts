@@ -22,7 +22,7 @@ import { createVerifier } from 'fast-jwt'
 import { jwtVerify, SignJWT } from 'jose'
 import jwt from 'jsonwebtoken'
 import { AuthCore } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 
 const envInt = (name: string, fallback: number): number => {
   const raw = process.env[name]

@@ -26,7 +26,7 @@ import { coreRoutes } from './http/core-routes.js'
 import { collectContributions, type Contributions } from './plugins/contributions.js'
 import { withPluginScopes, type RateLimitSettings } from './rate-limit/settings.js'
 import type { StoragePlugin } from './storage-types.js'
-import type { ProfilesQuery } from './input.js'
+import type { EditProfileInput, ProfilesQuery, SignInInput, SignUpInput } from './input.js'
 import type { PublicUser } from './users/public-user.js'
 
 /**
@@ -83,7 +83,7 @@ export class AuthCore {
       basePath,
       maxBodySize,
       routes: this.#contributions.routes,
-      authenticate: (header) => this.authenticate(header),
+      authenticate: (header) => this.authenticate(header, { strict: true }),
       contextFor: async (owner) => {
         await this.#ctx()
         return this.#started!.contextFor(owner)
@@ -226,7 +226,7 @@ export class AuthCore {
    * `role` is accepted only when it is `defaultRole` or in `signUpRoles`.
    * `context.clientAddress` (adapters pass it) counts against the per-address limit.
    */
-  async signUp(input: { email: string; name: string; pass: string; role?: string }, context?: RequestContext): Promise<SignedIn> {
+  async signUp(input: SignUpInput, context?: RequestContext): Promise<SignedIn> {
     return signUp(await this.#ctx(), input, context)
   }
 
@@ -236,7 +236,7 @@ export class AuthCore {
    * throttled accounts and addresses over their limit are refused before any
    * hashing (`ERR_AUTH_ACCOUNT_LOCKED`, `ERR_AUTH_THROTTLED`, `ERR_AUTH_RATE_LIMITED`).
    */
-  async signIn(input: { email: string; pass: string }, context?: RequestContext): Promise<SignedIn> {
+  async signIn(input: SignInInput, context?: RequestContext): Promise<SignedIn> {
     return signIn(await this.#ctx(), input, context)
   }
 
@@ -244,7 +244,7 @@ export class AuthCore {
    * Creates a user with any role, from trusted server code only (this is how
    * the first admin is made). Not reachable over HTTP.
    */
-  async createUser(input: { email: string; name: string; pass: string; role?: string }): Promise<PublicUser> {
+  async createUser(input: SignUpInput): Promise<PublicUser> {
     return createUser(await this.#ctx(), input)
   }
 
@@ -265,7 +265,7 @@ export class AuthCore {
    */
   async editProfile(
     id: string,
-    input: { email?: string; name?: string; pass?: string; currentPass?: string },
+    input: EditProfileInput,
     options: AsCaller,
     context?: RequestContext,
   ): Promise<{ user: PublicUser; token: string }> {

@@ -19,5 +19,5 @@ export function chooseMethods(options: ResolvedOptions): readonly SignInMethod[]
 
 /** The storage plugin the options name, or the default SQLite file (created on its `init()`; the driver loads only then). */
 export async function chooseStorage(options: ResolvedOptions): Promise<StoragePlugin> {
-  return options.storage ?? (await import('../plugins/storage/sqlite.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+  return options.storage ?? (await import('../plugins/storage/sqlite/index.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
 }

@@ -1,3 +1,4 @@
+import { UsageError } from './errors.js'
 /**
  * A length of time: a number of seconds, or a string such as `'15 minutes'`,
  * `'15m'`, `'1 hour'`, `'30d'`.
@@ -23,11 +24,11 @@ const DURATION_RE = new RegExp(DURATION_PATTERN, 'i')
  */
 export function toSeconds(value: Duration): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new TypeError(`invalid duration: ${value}`)
+    if (!Number.isFinite(value) || value < 0) throw new UsageError(`invalid duration: ${value}`)
     return value
   }
   const match = DURATION_RE.exec(value)
-  if (!match) throw new TypeError(`invalid duration: ${JSON.stringify(value)}`)
+  if (!match) throw new UsageError(`invalid duration: ${JSON.stringify(value)}`)
   const amount = Number.parseFloat(value)
   const unit = UNIT_SECONDS[match[2]!.toLowerCase()]!
   return Math.floor(amount * unit)

@@ -114,23 +114,37 @@ const PLUGIN_CODE = /^ERR_[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/
  * and stay out of the core's `ERR_AUTH_` namespace. Declaring the same code
  * again with the same definition and owner is allowed (several AuthCore
  * instances in one process); anything else is `ERR_AUTH_PLUGIN_CONFLICT`.
- * @throws TypeError for a malformed declaration.
+ * @throws UsageError for a malformed declaration.
  */
 export function registerErrorCodes(owner: string, codes: Readonly<Record<string, ErrorCodeDeclaration>>): void {
-  for (const [code, declared] of Object.entries(codes)) {
-    if (!PLUGIN_CODE.test(code) || code.startsWith('ERR_AUTH_')) {
-      throw new TypeError(`plugin '${owner}': error code '${code}' must look like ERR_<AREA>_<WHAT>, outside ERR_AUTH_`)
+  registerAll([[owner, codes]])
+}
+
+/**
+ * Registers the codes of several owners at once, or none: every declaration
+ * is checked (shape, namespace, clashes with the registry and with each
+ * other) before any is written, so a construction that fails leaves the
+ * process-wide registry as it was.
+ */
+export function registerAll(entries: readonly (readonly [owner: string, codes: Readonly<Record<string, ErrorCodeDeclaration>>])[]): void {
+  const pending = new Map<string, RegisteredCode>()
+  for (const [owner, codes] of entries) {
+    for (const [code, declared] of Object.entries(codes)) {
+      if (!PLUGIN_CODE.test(code) || code.startsWith('ERR_AUTH_')) {
+        throw new UsageError(`plugin '${owner}': error code '${code}' must look like ERR_<AREA>_<WHAT>, outside ERR_AUTH_`)
+      }
+      const { status, message, description } = declared ?? ({} as ErrorCodeDeclaration)
+      if (!Number.isInteger(status) || status < 400 || status > 599) throw new UsageError(`plugin '${owner}': ${code}.status must be an HTTP error status (400-599)`)
+      if (typeof message !== 'string' || message === '') throw new UsageError(`plugin '${owner}': ${code}.message must be a non-empty string`)
+      if (typeof description !== 'string' || description === '') throw new UsageError(`plugin '${owner}': ${code}.description must be a non-empty string`)
+      const known = pending.get(code) ?? registry.get(code)
+      if (known && (known.owner !== owner || known.status !== status || known.message !== message)) {
+        throw new AuthError('ERR_AUTH_PLUGIN_CONFLICT', `Error code ${code} is declared by both '${known.owner}' and '${owner}'`)
+      }
+      pending.set(code, Object.freeze({ status, message, description, owner }))
     }
-    const { status, message, description } = declared ?? ({} as ErrorCodeDeclaration)
-    if (!Number.isInteger(status) || status < 400 || status > 599) throw new TypeError(`plugin '${owner}': ${code}.status must be an HTTP error status (400-599)`)
-    if (typeof message !== 'string' || message === '') throw new TypeError(`plugin '${owner}': ${code}.message must be a non-empty string`)
-    if (typeof description !== 'string' || description === '') throw new TypeError(`plugin '${owner}': ${code}.description must be a non-empty string`)
-    const known = registry.get(code)
-    if (known && (known.owner !== owner || known.status !== status || known.message !== message)) {
-      throw new AuthError('ERR_AUTH_PLUGIN_CONFLICT', `Error code ${code} is declared by both '${known.owner}' and '${owner}'`)
-    }
-    registry.set(code, Object.freeze({ status, message, description, owner }))
   }
+  for (const [code, entry] of pending) registry.set(code, entry)
 }
 
 /** A registered code's status, default message, description and owner (`'core'` for the core's), or undefined. */
@@ -162,10 +176,10 @@ export class AuthError<C extends AuthErrorCode = AuthErrorCode> extends Error {
   /** Structured detail, safe to show the developer (never secrets). */
   readonly details: unknown
 
-  /** @throws TypeError when `code` is in no registry (a typo, or a plugin that was not configured). */
+  /** @throws UsageError when `code` is in no registry (a typo, or a plugin that was not configured). */
   constructor(code: C, message?: string, options: AuthErrorOptions = {}) {
     const known = registry.get(code)
-    if (known === undefined) throw new TypeError(`unknown error code '${String(code)}'`)
+    if (known === undefined) throw new UsageError(`unknown error code '${String(code)}'`)
     super(message ?? known.message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.status = known.status
@@ -183,6 +197,41 @@ export class AuthError<C extends AuthErrorCode = AuthErrorCode> extends Error {
 export function isAuthError<C extends AuthErrorCode>(err: unknown, code?: C): err is AuthError<C> {
   if (!(err instanceof AuthError)) return false
   return code === undefined || err.code === code
+}
+
+/**
+ * What a backend failure means, as a plugin's classifier tells
+ * {@link toAuthError}: a unique email or credential subject already taken,
+ * another unique value taken, the backend unreachable (down, closed, timing
+ * out, connection lost), or anything else.
+ */
+export type BackendFailure = 'unique-email' | 'unique-credential' | 'unique-other' | 'unavailable' | 'other'
+
+/**
+ * Turns whatever a storage or counter backend threw into what a caller may
+ * see, so no raw driver or client error escapes a plugin's public method. An
+ * {@link AuthError} or a {@link UsageError} passes through as it is; anything
+ * else becomes the AuthError its class names (`'unique-email'`:
+ * `ERR_AUTH_USER_EXISTS`, `'unique-credential'`: `ERR_AUTH_CREDENTIAL_EXISTS`,
+ * `'unavailable'`: `ERR_AUTH_STORAGE_UNAVAILABLE`, else
+ * `ERR_AUTH_STORAGE_FAILED`), with the original kept as `cause`.
+ *
+ * ```ts
+ * try { return await client.query(sql) } catch (err) { throw toAuthError(err, classify) }
+ * ```
+ */
+export function toAuthError(err: unknown, classify: (err: unknown) => BackendFailure): AuthError | UsageError {
+  if (err instanceof AuthError || err instanceof UsageError) return err
+  switch (classify(err)) {
+    case 'unique-email':
+      return new AuthError('ERR_AUTH_USER_EXISTS', undefined, { cause: err })
+    case 'unique-credential':
+      return new AuthError('ERR_AUTH_CREDENTIAL_EXISTS', undefined, { cause: err })
+    case 'unavailable':
+      return new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: err })
+    default:
+      return new AuthError('ERR_AUTH_STORAGE_FAILED', undefined, { cause: err })
+  }
 }
 
 /**

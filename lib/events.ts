@@ -1,5 +1,6 @@
 import mittModule, { type Emitter } from 'mitt'
 import type { PublicUser } from './users/public-user.js'
+import { UsageError } from './errors.js'
 
 // mitt's types describe a CommonJS default export while Node loads its ES
 // module build: take the function from whichever shape arrives.
@@ -26,8 +27,8 @@ export interface ListenerErrorEvent {
 export interface AuthEvents {
   /** A listener threw or rejected, or `handle()` met an unexpected error. Never emitted for the `error` event's own listeners. */
   error: ListenerErrorEvent
-  /** A user was created, by sign-up or by `createUser` from server code. */
-  'user:created': { user: PublicUser; via: 'sign-up' | 'create-user' }
+  /** A user was created: by sign-up, by `createUser` from server code, or by a plugin (`via` is its name). */
+  'user:created': { user: PublicUser; via: 'sign-up' | 'create-user' | (string & {}) }
   /** A user signed in with a sign-in method. */
   'user:signed-in': { user: PublicUser; method: string }
   /**
@@ -94,7 +95,7 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
 
   /** Adds a listener; adding the same function twice for one event has no effect. */
   on<K extends keyof E>(event: K, listener: AuthListener<E, K>): void {
-    if (typeof listener !== 'function') throw new TypeError('on(event, listener) needs a function')
+    if (typeof listener !== 'function') throw new UsageError('on(event, listener) needs a function')
     let byListener = this.#wrapped.get(event)
     if (!byListener) this.#wrapped.set(event, (byListener = new Map()))
     if (byListener.has(listener as AuthListener<E, keyof E>)) return

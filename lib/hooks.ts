@@ -1,4 +1,4 @@
-import { AuthError, isAuthError } from './errors.js'
+import { AuthError, isAuthError, UsageError } from './errors.js'
 
 /**
  * Hook points and what each receives. Hooks run in registration order and are
@@ -39,15 +39,22 @@ export class HookRunner {
     this.#names = Object.freeze([...HOOK_NAMES, ...pluginHooks])
   }
 
-  /** Registers `fn` for `name`; an unknown name or a non-function is a TypeError. */
+  /** Registers `fn` for `name`; an unknown name or a non-function is a UsageError. */
   add<K extends HookName>(name: K, fn: Hook<K>): void {
     if (!this.#names.includes(name)) {
-      throw new TypeError(`unknown hook '${String(name)}'; hooks are: ${this.#names.join(', ')}`)
+      throw new UsageError(`unknown hook '${String(name)}'; hooks are: ${this.#names.join(', ')}`)
     }
-    if (typeof fn !== 'function') throw new TypeError(`hook('${name}', fn) needs a function`)
+    if (typeof fn !== 'function') throw new UsageError(`hook('${name}', fn) needs a function`)
     const list = this.#hooks.get(name) ?? []
     list.push(fn as Hook<HookName>)
     this.#hooks.set(name, list)
+  }
+
+  /** Removes one registration of `fn` for `name` (a plugin's, when its set-up failed). */
+  remove<K extends HookName>(name: K, fn: Hook<K>): void {
+    const list = this.#hooks.get(name)
+    const at = list?.indexOf(fn as Hook<HookName>) ?? -1
+    if (at >= 0) list!.splice(at, 1)
   }
 
   /** Runs every hook for `name` in order; the first to throw vetoes. */

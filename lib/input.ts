@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv'
-import { AuthError } from './errors.js'
+import { AuthError, UsageError } from './errors.js'
 import { ajv, describeErrors } from './schema.js'
 
 /*
@@ -24,10 +24,13 @@ const object = (properties: Record<string, object>, required: string[] = []) => 
   required,
 })
 
-/** The input of each operation. */
+/** The input of `signUp` and `createUser` (and of a credentials method's `signUp`); `role` only as the options allow. */
 export interface SignUpInput { email: string; name: string; pass: string; role?: string }
+/** The input of `signIn` (and of a credentials method's `signIn`). */
 export interface SignInInput { email: string; pass: string }
+/** The changes `editProfile` takes; `currentPass` proves your own email or password change. */
 export interface EditProfileInput { email?: string; name?: string; pass?: string; currentPass?: string }
+/** A page request of `profiles`: at most `limit` users, after `cursor` (the `next` of the page before). */
 export interface ProfilesQuery { limit?: number; cursor?: string }
 
 const schemas = {
@@ -99,14 +102,14 @@ export function parseInput<K extends keyof Inputs>(kind: K, input: unknown): Inp
 /**
  * A compiled validator for a plugin's input schema (a route's `input`), run
  * the way the core's own inputs are: unknown fields first, in one pass.
- * @throws TypeError when the schema does not compile (strict JSON Schema).
+ * @throws UsageError when the schema does not compile (strict JSON Schema).
  */
 export function inputValidator(schema: object, label: string): (input: unknown) => unknown {
   let validate: ValidateFunction
   try {
     validate = ajv.compile(schema)
   } catch (cause) {
-    throw new TypeError(`${label}: the input schema does not compile: ${(cause as Error).message}`)
+    throw new UsageError(`${label}: the input schema does not compile: ${(cause as Error).message}`)
   }
   return (input) => checkInput(validate, schema, input, label)
 }

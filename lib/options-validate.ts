@@ -2,9 +2,9 @@ import { isIP } from 'node:net'
 import { DEFAULT_RULES, type AccessRules } from './access.js'
 import { toSeconds } from './duration.js'
 import type { PasswordOptions } from './passwords/service.js'
-import type { RateLimitStore } from './rate-limit-types.js'
+import { REQUIRED_RATE_LIMIT_OPERATIONS, type RateLimitStore } from './rate-limit-types.js'
 import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
-import { AuthError } from './errors.js'
+import { AuthError, UsageError } from './errors.js'
 import type { AuthCoreOptions } from './options.js'
 import { optionsSchema } from './options-schema.js'
 import { ajv, describeErrors } from './schema.js'
@@ -105,7 +105,7 @@ const list = (v: string | string[] | undefined) => (v === undefined ? undefined 
  * `details`.
  */
 export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
-  if (input === null || typeof input !== 'object') throw new TypeError('new AuthCore(options) needs an options object')
+  if (input === null || typeof input !== 'object') throw new UsageError('new AuthCore(options) needs an options object')
   const valid = validateSchema(input)
   const problems = valid ? [] : describeErrors(validateSchema.errors ?? [], 'option')
   const options = input
@@ -153,7 +153,7 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
   }
   const store = options.rateLimit?.store
   if (!bad('rateLimit') && typeof store === 'object') {
-    const missing = (['hit', 'peek', 'reset'] as const).filter((fn) => typeof (store as unknown as Record<string, unknown>)[fn] !== 'function')
+    const missing = REQUIRED_RATE_LIMIT_OPERATIONS.filter((fn) => typeof (store as unknown as Record<string, unknown>)[fn] !== 'function')
     if (missing.length) problems.push(`rateLimit.store lacks ${missing.join(', ')}`)
   }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)

@@ -41,7 +41,11 @@ export interface PluginContext {
   emit<K extends keyof AuthEvents>(event: K, payload: AuthEvents[K]): void
   /** Runs the hooks registered for `name` (a core hook or a declared one); the first AuthError thrown vetoes. */
   runHook<K extends HookName>(name: K, context: AuthHooks[K]): Promise<void>
-  /** Registers a hook, as `auth.hook()` does: how a plugin vetoes or shapes the core's operations (and other plugins'). */
+  /**
+   * Registers a hook, as `auth.hook()` does: how a plugin vetoes or shapes
+   * the core's operations (and other plugins'). Only during `setup`; a
+   * set-up that fails takes its hooks back.
+   */
   hook<K extends HookName>(name: K, fn: Hook<K>): void
   /**
    * Counts a request from `clientAddress` against one of this plugin's
@@ -56,9 +60,17 @@ export interface PluginContext {
    * storage, a refresh session, exactly as a password sign-in makes them,
    * including the check that no revocation of the user committed while the
    * plugin was proving them. `user` must be the row read before that proof.
-   * Emits `user:signed-in` with `method`.
+   * Emits `user:signed-in` with `method`: the plugin's name (the default) or
+   * `'<plugin>:<what>'`; any other is a usage error.
    */
-  signIn(user: UserRecord, method: string): Promise<SignedIn>
+  signIn(user: UserRecord, method?: string): Promise<SignedIn>
+  /**
+   * Announces a user the plugin created (in its own transaction, say): emits
+   * the core's `user:created` with `via` set to the plugin's name, after the
+   * commit. Plugins that create users should also run the `beforeSignUp`
+   * hook first, so the app's rules apply to every way in.
+   */
+  userCreated(user: UserRecord): void
 }
 
 /** AuthCore's operations as a plugin sees them (not `ready` or `close`: the plugin lives inside those). */

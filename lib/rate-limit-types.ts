@@ -29,3 +29,6 @@ export interface RateLimitStore {
   /** Releases what the store opened (not a client the user passed in). */
   close?(): Promise<void>
 }
+
+/** Names of the counter operations every {@link RateLimitStore} must have (`purge` and `close` are optional). */
+export const REQUIRED_RATE_LIMIT_OPERATIONS = ['hit', 'peek', 'reset'] as const satisfies readonly (keyof RateLimitStore)[]

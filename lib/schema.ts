@@ -1,4 +1,5 @@
 import { Ajv, type ErrorObject } from 'ajv'
+import { UsageError } from './errors.js'
 
 /*
  * Shared schema plumbing: one ajv instance and the translation of its errors
@@ -90,26 +91,27 @@ function insideDescribed(path: string, described: ReadonlyMap<string, unknown>):
  * A check for a plugin's options, or any value trusted code hands a plugin,
  * compiled once from a JSON Schema with AuthCore's ajv (strict, every error
  * collected; the `kind` keyword accepts `'function'` and `'bytes'` for what
- * JSON has no type for). The check throws a `TypeError` that names every bad
- * field in one sentence each and never shows a value, so a password in a bad
- * option cannot reach a log. For untrusted input (a request body), declare a
+ * JSON has no type for). The check throws a {@link UsageError} (a
+ * `TypeError` with the code `ERR_AUTH_USAGE`) that names every bad field in
+ * one sentence each and never shows a value, so a password in a bad option
+ * cannot reach a log. For untrusted input (a request body), declare a
  * route `input` schema instead: that answers `ERR_AUTH_INPUT_INVALID`.
  *
  * ```ts
  * const check = optionsCheck({ type: 'object', additionalProperties: false, required: ['url'],
  *   properties: { url: { type: 'string', pattern: '^smtps?://' } } }, 'smtpMailer')
- * check(options) // TypeError: smtpMailer: url must match pattern "^smtps?://"
+ * check(options) // UsageError: smtpMailer: url must match pattern "^smtps?://"
  * ```
- * @throws TypeError when the schema itself does not compile.
+ * @throws UsageError when the schema itself does not compile.
  */
 export function optionsCheck(schema: object, where: string): (value: unknown) => void {
   let validate: ReturnType<typeof ajv.compile>
   try {
     validate = ajv.compile(schema)
   } catch (cause) {
-    throw new TypeError(`${where}: the options schema does not compile: ${(cause as Error).message}`)
+    throw new UsageError(`${where}: the options schema does not compile: ${(cause as Error).message}`)
   }
   return (value) => {
-    if (!validate(value)) throw new TypeError(`${where}: ${describeErrors(validate.errors ?? [], 'option').join('; ')}`)
+    if (!validate(value)) throw new UsageError(`${where}: ${describeErrors(validate.errors ?? [], 'option').join('; ')}`)
   }
 }

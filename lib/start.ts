@@ -1,4 +1,4 @@
-import { AuthError } from './errors.js'
+import { AuthError, UsageError } from './errors.js'
 import type { AuthEvents, EventHub } from './events.js'
 import type { HookRunner } from './hooks.js'
 import type { CoreContext } from './operations/context.js'
@@ -8,8 +8,10 @@ import type { AuthPlugin, CredentialsMethod, PluginAuth, PluginContext, SignInMe
 import type { Contributions } from './plugins/contributions.js'
 import type { RateLimitSettings } from './rate-limit/settings.js'
 import { signInProven } from './operations/credentials.js'
+import { toPublicUser } from './users/public-user.js'
+import type { Hook, HookName } from './hooks.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
-import type { RateLimitStore } from './rate-limit-types.js'
+import { REQUIRED_RATE_LIMIT_OPERATIONS, type RateLimitStore } from './rate-limit-types.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
 import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
@@ -17,16 +19,23 @@ import { signAccessToken } from './tokens/issuer.js'
 import type { KeyRing } from './tokens/key-ring.js'
 
 
-/** Checks a storage plugin has every operation the core calls; names what is missing. */
-function checkStorage(storage: StoragePlugin): void {
-  const missing: string[] = REQUIRED_STORAGE_OPERATIONS.filter((op) => typeof storage[op] !== 'function')
-  if (storage.sessions !== undefined) {
-    const sessions = storage.sessions as unknown as Record<string, unknown>
-    missing.push(...REQUIRED_SESSION_OPERATIONS.filter((op) => typeof sessions[op] !== 'function').map((op) => `sessions.${op}`))
-  }
+/** The operations of `required` that `store` has no function for, each as `prefix` + name. */
+function missingOperations(store: object, required: readonly string[], prefix = ''): string[] {
+  return required.filter((op) => typeof (store as Record<string, unknown>)[op] !== 'function').map((op) => prefix + op)
+}
+
+/** Throws ERR_AUTH_STORAGE_INCOMPLETE naming `missing`, when there is any. */
+function refuseIncomplete(storage: StoragePlugin, missing: readonly string[]): void {
   if (missing.length > 0) {
     throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `Storage plugin '${storage.name ?? 'unnamed'}' does not implement: ${missing.join(', ')}`)
   }
+}
+
+/** Checks a storage plugin has every operation the core calls; names what is missing. */
+function checkStorage(storage: StoragePlugin): void {
+  const missing = missingOperations(storage, REQUIRED_STORAGE_OPERATIONS)
+  if (storage.sessions !== undefined) missing.push(...missingOperations(storage.sessions, REQUIRED_SESSION_OPERATIONS, 'sessions.'))
+  refuseIncomplete(storage, missing)
 }
 
 /** The counter stores in use, and those AuthCore made (and so closes). */
@@ -56,6 +65,7 @@ function counterStores(choice: ResolvedOptions['rateLimitStore'], storage: Stora
   if (!storage.rateLimits) {
     throw new AuthError('ERR_AUTH_STORAGE_INCOMPLETE', `rateLimit.store is 'storage', but storage plugin '${storage.name}' has no rate-limit counters`)
   }
+  refuseIncomplete(storage, missingOperations(storage.rateLimits, REQUIRED_RATE_LIMIT_OPERATIONS, 'rateLimits.'))
   return { stores: { address: storage.rateLimits, account: storage.rateLimits }, owned: [] }
 }
 
@@ -111,8 +121,14 @@ function checkRequirements(contributions: Contributions, storage: StoragePlugin,
   }
 }
 
+/** One start attempt's hook registrations, so a failed attempt can take back what its plugins added. */
+interface Attempt {
+  open: boolean
+  readonly added: { readonly owner: string; readonly name: HookName; readonly fn: Hook<HookName> }[]
+}
+
 /** The context one owner (a method, a plugin, or `'core'`) works through. */
-function pluginContext(core: CoreContext, owner: string, input: StartInput): PluginContext {
+function pluginContext(core: CoreContext, owner: string, input: StartInput, attempt: Attempt): PluginContext {
   const { contributions, auth } = input
   return Object.freeze({
     auth,
@@ -123,18 +139,30 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput): Plu
     defaultRole: core.options.defaultRole,
     emit(event, payload) {
       if (contributions.events.get(event as string) !== owner) {
-        throw new TypeError(`plugin '${owner}' emits '${String(event)}', which it does not declare in its events`)
+        throw new UsageError(`plugin '${owner}' emits '${String(event)}', which it does not declare in its events`)
       }
       core.events.emit(event, payload)
     },
     runHook: (name, context) => core.hooks.run(name, context),
-    hook: (name, fn) => core.hooks.add(name, fn),
+    hook(name, fn) {
+      // Hooks are part of a plugin's set-up: added later (from a handler, say) they would race the operations they shape.
+      if (!attempt.open) throw new UsageError(`plugin '${owner}': register hooks in setup(), not after ready()`)
+      core.hooks.add(name, fn)
+      attempt.added.push({ owner, name, fn: fn as Hook<HookName> })
+    },
     async limit(scope, clientAddress) {
       const full = `${owner}:${scope}`
-      if (contributions.scopes.get(full)?.owner !== owner) throw new TypeError(`plugin '${owner}' has no rate-limit scope '${scope}'`)
+      if (contributions.scopes.get(full)?.owner !== owner) throw new UsageError(`plugin '${owner}' has no rate-limit scope '${scope}'`)
       await core.limiter.begin().address(full, clientAddress)
     },
-    signIn: (user, method) => signInProven(core, user, method),
+    signIn(user, method = owner) {
+      // A plugin speaks for its own method only: events and audits must be able to trust `method`.
+      if (method !== owner && !method.startsWith(`${owner}:`)) throw new UsageError(`plugin '${owner}' signs in as '${owner}' or '${owner}:<what>', not '${method}'`)
+      return signInProven(core, user, method)
+    },
+    userCreated(user) {
+      core.events.emit('user:created', { user: toPublicUser(user), via: owner })
+    },
   } satisfies PluginContext)
 }
 
@@ -154,7 +182,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
   }
   const method = methods.find((m): m is CredentialsMethod => m.kind === 'credentials')
   if (!method || typeof method.signIn !== 'function' || typeof method.signUp !== 'function') {
-    throw new TypeError('methods must include a credentials method with signUp and signIn (such as basic())')
+    throw new UsageError('methods must include a credentials method with signUp and signIn (such as basic())')
   }
   const passwords = await PasswordService.create(options.passwordPolicy)
   checkStorage(storage)
@@ -182,8 +210,9 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
   })
-  const contexts = new Map<string, PluginContext>([['core', pluginContext(context, 'core', input)]])
-  for (const owner of [...methods, ...options.plugins]) contexts.set(owner.name, pluginContext(context, owner.name, input))
+  const attempt: Attempt = { open: true, added: [] }
+  const contexts = new Map<string, PluginContext>([['core', pluginContext(context, 'core', input, attempt)]])
+  for (const owner of [...methods, ...options.plugins]) contexts.set(owner.name, pluginContext(context, owner.name, input, attempt))
 
   const setUp: AuthPlugin[] = []
   try {
@@ -200,14 +229,19 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     }
   } catch (err) {
     for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
+    // The plugins' hooks go with them (methods stay set up, and keep theirs): a retry must not add them twice.
+    const plugins = new Set(options.plugins.map((p) => p.name))
+    for (const { owner, name, fn } of attempt.added) if (plugins.has(owner)) hooks.remove(name, fn)
     await closeCounters(counters).catch(() => undefined)
     throw err
+  } finally {
+    attempt.open = false
   }
   return Object.freeze({
     context,
     contextFor(owner: string) {
       const found = contexts.get(owner)
-      if (!found) throw new TypeError(`no plugin named '${owner}'`)
+      if (!found) throw new UsageError(`no plugin named '${owner}'`)
       return found
     },
     async close() {

@@ -42,15 +42,12 @@ export interface UserRecord {
   updatedAt: Date
 }
 
-/** What the core passes to {@link StoragePlugin.createUser}. */
-export interface NewUser {
-  id: string
-  email: string
-  emailKey: string
-  name: string
-  role: string
-  passwordHash: string | null
-}
+/**
+ * What the core passes to {@link StoragePlugin.createUser}: the fields of a
+ * {@link UserRecord} it chooses; the plugin sets the token version (0),
+ * `disabled` (false) and the times.
+ */
+export interface NewUser extends Pick<UserRecord, 'id' | 'email' | 'emailKey' | 'name' | 'role' | 'passwordHash'> {}
 
 /** A partial update; fields left out are unchanged. */
 export interface UserPatch {

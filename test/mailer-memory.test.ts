@@ -96,3 +96,14 @@ t.test('options are checked: a TypeError naming the field', async (t) => {
   t.throws(() => memoryMailer({ idempotency: { window: 0 } }), { name: 'TypeError', message: /idempotency\.window must be at least 1/ })
   t.throws(() => memoryMailer({ keys: 1 } as never), { name: 'TypeError', message: /'keys' is not a known option/ })
 })
+
+t.test('an idempotency key reused for another recipient or kind does not swallow that message', async (t) => {
+  const { memoryMailer } = await import('../plugins/testing/index.js')
+  const mailer = memoryMailer()
+  const base = { kind: 'notice', subject: 'Hello', text: 'Hi', idempotencyKey: 'same-key' }
+  await mailer.send({ ...base, to: 'alice@example.com' })
+  await mailer.send({ ...base, to: 'bob@example.com' })
+  await mailer.send({ ...base, to: 'ALICE@example.com' })
+  await mailer.send({ ...base, to: 'alice@example.com', kind: 'other' })
+  t.same(mailer.messages.map((m) => `${m.to} ${m.kind}`), ['alice@example.com notice', 'bob@example.com notice', 'alice@example.com other'])
+})

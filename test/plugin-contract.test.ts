@@ -3,7 +3,7 @@
 // close run in order, and a plugin acts only within what it declared.
 import t from 'tap'
 import { AuthCore, AuthError, errorCodeInfo, type AuthPlugin, type PluginContext, type StoragePlugin } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { errorOf } from './helpers/auth.js'
 import { newSecret } from './helpers/keys.js'
 
@@ -158,4 +158,65 @@ t.test('a route handler gets the call and its owner\'s context; a thrown non-Aut
   t.equal(errors.length, 1, 'reported as an error event')
   const wrongMethod = await auth.handle(new Request('http://x/auth/echo/x', { method: 'POST' }))
   t.same([wrongMethod.status, wrongMethod.headers.get('allow')], [405, 'GET'])
+})
+
+t.test('review fixes: reserved names, a registry untouched by a failed construction, frozen declarations', async (t) => {
+  t.type(thrown(() => make({ plugins: [{ name: 'user', events: ['user:signed-in'] }] })), TypeError, "'user' is reserved: no plugin forges core events")
+  const errors = { ERR_SHARED_THING: { status: 400, message: 'Shared', description: 'A code two plugins want.' } }
+  const clash: AuthPlugin[] = [
+    { name: 'aaa', errors, routes: [{ method: 'GET', path: '/x', handler: ok }] },
+    { name: 'bbb', routes: [{ method: 'GET', path: '/x', handler: ok }] },
+  ]
+  t.equal(thrown(() => make({ plugins: clash })).code, 'ERR_AUTH_PLUGIN_CONFLICT')
+  t.equal(errorCodeInfo('ERR_SHARED_THING'), undefined, 'the failed construction registered nothing')
+  t.ok(make({ plugins: [{ name: 'ccc', errors }] }), 'so another plugin may declare the code')
+  const route = { method: 'GET' as const, path: '/secret', auth: 'bearer' as const, handler: async () => ({ secret: true }) }
+  const auth = make({ plugins: [{ name: 'frozen', routes: [route] }] })
+  t.teardown(() => auth.close())
+  ;(route as { auth?: string }).auth = undefined
+  t.equal((await auth.handle(new Request('http://x/auth/secret'))).status, 401, 'changing the declaration afterwards changes nothing')
+})
+
+t.test('review fixes: a literal route does not hide a parameter route; control characters in parameters are refused', async (t) => {
+  const auth = make({ plugins: [{ name: 'me', routes: [{ method: 'DELETE', path: '/profile/me', auth: 'bearer', handler: ok }] }] })
+  t.teardown(() => auth.close())
+  const { token } = await auth.signUp({ email: 'm@example.com', name: 'M', pass: 'correct horse battery staple' })
+  const get = await auth.handle(new Request('http://x/auth/profile/me', { headers: { authorization: `Bearer ${token}` } }))
+  t.equal(get.status, 404, "GET /profile/me reaches the core's /profile/:id (an id 'me' that looks missing), not a 405")
+  const wrong = await auth.handle(new Request('http://x/auth/profile/me', { method: 'PUT', headers: { authorization: `Bearer ${token}` } }))
+  t.same([wrong.status, wrong.headers.get('allow')], [405, 'DELETE, GET'], '405 lists every method of every matching route')
+  const control = await auth.handle(new Request('http://x/auth/profile/a%00b', { headers: { authorization: `Bearer ${token}` } }))
+  t.equal(control.status, 400)
+})
+
+t.test("review fixes: bearer routes are strict; hooks only in setup, taken back when it fails; signIn speaks for the plugin's own method", async (t) => {
+  let context: PluginContext | undefined
+  let fail = true
+  let hookRuns = 0
+  const plugin: AuthPlugin = {
+    name: 'strict',
+    routes: [{ method: 'GET', path: '/mine', auth: 'bearer', handler: ok }],
+    setup(ctx) {
+      context = ctx
+      ctx.hook('beforeSignUp', () => void hookRuns++)
+      if (fail) throw new Error('not yet')
+    },
+  }
+  const auth = make({ plugins: [plugin] })
+  t.teardown(() => auth.close())
+  await errorOf(auth.ready())
+  fail = false
+  await auth.ready()
+  const { token, user } = await auth.signUp({ email: 's@example.com', name: 'S', pass: 'correct horse battery staple' })
+  t.equal(hookRuns, 1, 'the failed attempt took its hook back: it runs once, not twice')
+  t.throws(() => context!.hook('beforeSignIn', () => undefined), TypeError, 'no hooks after ready()')
+  const admin = await auth.createUser({ email: 'a@example.com', name: 'A', pass: 'correct horse battery staple', role: 'admin' })
+  const adminClaims = await auth.verify((await auth.signIn({ email: 'a@example.com', pass: 'correct horse battery staple' })).token)
+  const mine = () => auth.handle(new Request('http://x/auth/mine', { headers: { authorization: `Bearer ${token}` } }))
+  t.equal((await mine()).status, 200)
+  await auth.setDisabled(user.id, true, { as: adminClaims })
+  t.equal((await mine()).status, 401, "a disabled user's token is refused at once on a plugin route")
+  const record = (await context!.storage.findUserById(admin.id))!
+  t.throws(() => context!.signIn(record, 'basic'), TypeError, "a plugin cannot sign in as another method")
+  t.ok((await context!.signIn(record, 'strict:link')).token, "'<plugin>:<what>' is its own")
 })

@@ -3,8 +3,8 @@
 // scope, its error codes, its events and hook, its records in both generic
 // stores, and a sign-in through the core's session machinery.
 import t, { type Test } from 'tap'
-import { AuthCore, isAuthError, type AuthEvents, type StoragePlugin } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { AuthCore, AuthError, isAuthError, type AuthEvents, type StoragePlugin } from '../lib/index.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { invitesPlugin } from '../examples/plugin/invites.js'
 import { APPS } from './helpers/apps.js'
 import { errorOf } from './helpers/auth.js'
@@ -101,4 +101,18 @@ t.test('the hook vetoes a redemption, and the code stays usable', async (t) => {
   const { code } = await invites.create({ by: admin.id })
   t.equal((await errorOf(invites.redeem({ code, email: 'x@blocked.example', name: 'X', pass: PASS }))).code, 'ERR_AUTH_HOOK_FAILED')
   t.ok((await invites.redeem({ code, email: 'ok@example.com', name: 'Ok', pass: PASS })).token)
+})
+
+t.test("a redemption meets the app's beforeSignUp rules and is announced as user:created", async (t) => {
+  const { auth, invites, admin } = await setup(t)
+  const created: string[] = []
+  auth.on('user:created', ({ user, via }) => void created.push(`${user.email} via ${via}`))
+  auth.hook('beforeSignUp', ({ input }) => {
+    if (input.email.endsWith('@blocked.example')) throw new AuthError('ERR_AUTH_INPUT_INVALID', 'That domain cannot sign up')
+  })
+  const { code } = await invites.create({ by: admin.id })
+  t.equal((await errorOf(invites.redeem({ code, email: 'x@blocked.example', name: 'X', pass: PASS }))).code, 'ERR_AUTH_INPUT_INVALID', "the app's rule applies")
+  await invites.redeem({ code, email: 'welcome@example.com', name: 'Welcome', pass: PASS })
+  t.same(created, ['welcome@example.com via invites'], 'the new user is announced, once, with the plugin as its way in')
+  t.equal((await errorOf(auth.signUp({ email: 'walk-in@example.com', name: 'W', pass: PASS }))).code, 'ERR_INVITE_REQUIRED', 'while ordinary sign-up stays closed')
 })

@@ -146,7 +146,7 @@ t.test('custom rules replace the defaults; a throwing rule denies', async (t) =>
 })
 
 t.test('a deleted or disabled caller is refused even with a valid token', async (t) => {
-  const { sqliteStorage } = await import('../plugins/storage/sqlite.js')
+  const { sqliteStorage } = await import('../plugins/storage/sqlite/index.js')
   const storage = sqliteStorage({ filename: ':memory:' })
   const auth = await makeAuth(t, { storage })
   const alice = await signedUp(auth, 'alice@example.com')

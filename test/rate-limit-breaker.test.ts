@@ -7,7 +7,7 @@ import { AuthCore, AuthError, type RateLimitStore } from '../lib/index.js'
 import { Breaker } from '../lib/rate-limit/breaker.js'
 import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { redisRateLimitStore } from '../plugins/rate-limit/redis.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { newSecret } from './helpers/keys.js'
 
 const PASS = 'correct horse battery staple'

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { AuthCore, type PasswordHasher } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { newSecret } from './helpers/keys.js'
 

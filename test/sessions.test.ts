@@ -171,7 +171,7 @@ t.test('sessions() lists live sessions without secrets, to the user or an admin 
 })
 
 t.test('a fault while ending sessions undoes the role change with it (one transaction)', async (t) => {
-  const { sqliteStorage } = await import('../plugins/storage/sqlite.js')
+  const { sqliteStorage } = await import('../plugins/storage/sqlite/index.js')
   const storage = sqliteStorage({ filename: ':memory:' })
   let inject = false
   const bind = <T extends object>(target: T, override: (prop: PropertyKey) => unknown) =>

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { hash as bcryptHash } from '@node-rs/bcrypt'
 import { parseOptions } from '@node-rs/argon2'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { AuthCore, isAuthError } from '../lib/index.js'
 import { errorOf, makeAuth, signedUp } from './helpers/auth.js'
 import { newSecret } from './helpers/keys.js'

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { AuthCore } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { newSecret } from './helpers/keys.js'
 
 const BASE = 'http://localhost/v1/api/todo-app/auth/mydb'

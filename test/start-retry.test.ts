@@ -5,15 +5,15 @@
 import { createServer, connect, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import { AuthCore, AuthError, type StoragePlugin } from '../lib/index.js'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { basic } from '../plugins/methods/basic.js'
-import { postgresStorage } from '../plugins/storage/postgres.js'
+import { postgresStorage } from '../plugins/storage/postgres/index.js'
 import { errorOf } from './helpers/auth.js'
 import { newSecret } from './helpers/keys.js'
 import { serverReachable, tablePrefix } from './helpers/storage-servers.js'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
-import { mysqlStorage } from '../plugins/storage/mysql.js'
+import { mysqlStorage } from '../plugins/storage/mysql/index.js'
 
 /** SQLite in memory whose init() fails while `down` is true, counting calls. */
 function flakyStorage() {

@@ -2,17 +2,8 @@
 // column of the user's own): every row and column survives, email_key is
 // backfilled, and a case-only duplicate is reported, not fatal.
 import t, { type Test } from 'tap'
-import Database from 'better-sqlite3'
-import pg from 'pg'
-import mysql from 'mysql2/promise'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
-import { postgresStorage } from '../plugins/storage/postgres.js'
-import { mysqlStorage } from '../plugins/storage/mysql.js'
-import type { KyselyStoragePlugin, StorageWarning } from '../plugins/storage/sqlite.js'
-import { serverReachable, tablePrefix } from './helpers/storage-servers.js'
+import type { StorageWarning } from '../plugins/storage/sqlite/index.js'
+import { eachEngine, type Engine, type EngineName } from './helpers/engines.js'
 
 type Row = [id: string, email: string | null, name: string, pass: string | null, role: string, nickname: string | null]
 const HASH_A = '$2a$04$J9FW6TQk3dWnNvEj1KfRxe5jxd6Ew1B0c3rSx.0uQm3rQk9Qz7Y6a'
@@ -32,35 +23,23 @@ const EXPECTED_KEYS: Record<string, string | null> = {
   'sc-4': null, 'sc-5': 'carol@example.com', 'sc-6': null, 'sc-7': 'dora@bücher.de', 'sc-8': null,
 }
 
-interface Engine {
-  /** Runs SQL on the adopted table's database; `?` placeholders. */
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>
-  storage(table: string, onWarning: (w: StorageWarning) => void): KyselyStoragePlugin
-  spaceCloudDdl(table: string): string
-  end(): Promise<void>
-}
-
 async function adopt(t: Test, engine: Engine) {
-  const table = `${tablePrefix()}_users`
-  const migrations = `${table}_mig`
-  await engine.query(engine.spaceCloudDdl(table))
-  for (const row of ROWS) await engine.query(`insert into ${table} (id, email, name, pass, role, nickname) values (?, ?, ?, ?, ?, ?)`, row)
+  const scope = 'adopt'
+  const names = engine.tables(scope)
+  const table = names.users
+  await engine.sql(scope, SPACE_CLOUD_DDL[engine.name](table))
+  for (const row of ROWS) await engine.sql(scope, `insert into ${table} (id, email, name, pass, role, nickname) values (?, ?, ?, ?, ?, ?)`, row)
   const warnings: StorageWarning[] = []
-  const open = () => engine.storage(table, (w) => warnings.push(w))
+  // On the connection the test's own SQL uses (a server pool with the driver's default settings).
+  const open = () => engine.create({ ...engine.sqlConnection(scope), tables: names, onWarning: (w: StorageWarning) => warnings.push(w) })
   const storage = open()
   t.teardown(async () => {
     await storage.close()
-    await engine.query(`drop table if exists ${table}`)
-    await engine.query(`drop table if exists ${migrations}`)
-    await engine.query(`drop table if exists ${table}_sess`)
-    await engine.query(`drop table if exists ${table}_rl`)
-    await engine.query(`drop table if exists ${table}_ott`)
-    await engine.query(`drop table if exists ${table}_cred`)
-    await engine.end()
+    await engine.destroy(scope)
   })
 
   await storage.init()
-  const rows = await engine.query(`select id, email, name, pass, role, nickname, email_key from ${table} order by id`)
+  const rows = await engine.sql(scope, `select id, email, name, pass, role, nickname, email_key from ${table} order by id`)
   t.same(rows.map((r) => [r.id, r.email, r.name, r.pass, r.role, r.nickname]), ROWS, 'every row and column kept, hashes unchanged')
   t.same(Object.fromEntries(rows.map((r) => [r.id, r.email_key])), EXPECTED_KEYS, 'email_key backfilled; the duplicate left NULL')
   t.same(storage.adoptionConflicts, [{ id: 'sc-4', keptId: 'sc-2' }], 'the conflict is exposed on the plugin')
@@ -79,7 +58,7 @@ async function adopt(t: Test, engine: Engine) {
   await t.rejects(storage.createUser({ id: 'new', email: 'bob@example.com', emailKey: 'bob@example.com', name: 'B', role: 'user', passwordHash: null }),
     { code: 'ERR_AUTH_USER_EXISTS' }, 'an adopted key is taken')
   await storage.updateUser('sc-1', { name: 'Alice B', bumpTokenVersion: true })
-  const [after] = await engine.query(`select nickname, token_version from ${table} where id = ?`, ['sc-1'])
+  const [after] = await engine.sql(scope, `select nickname, token_version from ${table} where id = ?`, ['sc-1'])
   t.same([after?.nickname, Number(after?.token_version)], ['ally', 1], 'updates leave the extra column alone')
 
   // The generic stores' tables are created next to the adopted one, which they never alter.
@@ -90,64 +69,26 @@ async function adopt(t: Test, engine: Engine) {
   t.equal((await storage.credentials.findCredentialBySubject('oidc', 'iss|sub'))?.userId, 'sc-2', 'the credentials table works')
   await t.rejects(storage.credentials.createCredential({ id: 'c2', userId: 'sc-1', kind: 'oidc', subject: 'iss|sub', data: {} }),
     { code: 'ERR_AUTH_CREDENTIAL_EXISTS' }, 'a duplicate subject is CREDENTIAL_EXISTS, not USER_EXISTS, beside an adopted table')
-  for (const suffix of ['ott', 'cred']) {
-    t.equal(Number((await engine.query(`select count(*) as n from ${table}_${suffix}`))[0]?.n), 1, `${table}_${suffix} holds its row`)
+  for (const name of [names.oneTimeTokens, names.credentials]) {
+    t.equal(Number((await engine.sql(scope, `select count(*) as n from ${name}`))[0]?.n), 1, `${name} holds its row`)
   }
 
   const again = open()
   await again.init()
   t.same(again.adoptionConflicts, [{ id: 'sc-4', keptId: 'sc-2' }], 'a later init reports the unresolved conflict again')
   await again.close()
-  const count = await engine.query(`select count(*) as n from ${table}`)
+  const count = await engine.sql(scope, `select count(*) as n from ${table}`)
   t.equal(Number(count[0]?.n), ROWS.length, 'no row lost after a second init')
 }
 
 const DDL = (idType: string, text: string) => (table: string) =>
   `create table ${table} (id ${idType} primary key, email ${text}, name ${text}, pass ${text}, role ${text}, nickname ${text})`
 
-t.test('sqlite', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'authcore-adopt-'))
-  const filename = join(dir, 'spacecloud.db')
-  const raw = new Database(filename)
-  await adopt(t, {
-    query: async (sql, params = []) => {
-      const stmt = raw.prepare(sql)
-      return stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), [])
-    },
-    storage: (table, onWarning) => sqliteStorage({ filename, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
-    spaceCloudDdl: DDL('text', 'text'),
-    end: async () => { raw.close(); rmSync(dir, { recursive: true, force: true }) },
-  })
-})
+const SPACE_CLOUD_DDL: Record<EngineName, (table: string) => string> = {
+  sqlite: DDL('text', 'text'),
+  postgres: DDL('varchar(50)', 'varchar(255)'),
+  // Space Cloud's MySQL tables used the server's default (case-insensitive) collation.
+  mysql: (table) => `${DDL('varchar(50)', 'varchar(255)')(table)} character set utf8mb4 collate utf8mb4_general_ci`,
+}
 
-t.test('postgres', async (t) => {
-  const url = process.env.AUTHCORE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-  const pool = new pg.Pool({ connectionString: url, max: 2 })
-  pool.on('error', () => {})
-  if (!(await serverReachable(t, 'PostgreSQL', url, () => pool.query('select 1')))) return pool.end()
-  await adopt(t, {
-    query: async (sql, params = []) => {
-      let i = 0
-      return (await pool.query(sql.replace(/\?/g, () => `$${++i}`), params)).rows
-    },
-    storage: (table, onWarning) => postgresStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
-    spaceCloudDdl: DDL('varchar(50)', 'varchar(255)'),
-    end: () => pool.end(),
-  })
-})
-
-t.test('mysql', async (t) => {
-  const url = process.env.AUTHCORE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
-  const pool = mysql.createPool({ uri: url, connectionLimit: 2 })
-  if (!(await serverReachable(t, 'MariaDB', url, () => pool.query('select 1')))) return pool.end()
-  await adopt(t, {
-    query: async (sql, params = []) => {
-      const [rows] = await pool.query(sql, params)
-      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : []
-    },
-    storage: (table, onWarning) => mysqlStorage({ pool, tables: { users: table, migrations: `${table}_mig`, sessions: `${table}_sess`, rateLimits: `${table}_rl`, oneTimeTokens: `${table}_ott`, credentials: `${table}_cred` }, onWarning }),
-    // Space Cloud's MySQL tables used the server's default (case-insensitive) collation.
-    spaceCloudDdl: (table) => `${DDL('varchar(50)', 'varchar(255)')(table)} character set utf8mb4 collate utf8mb4_general_ci`,
-    end: () => pool.end(),
-  })
-})
+eachEngine(t, 'adopting a Space Cloud users table', adopt)

@@ -1,36 +1,24 @@
-// The storage conformance kit against SQLite: a file opened by the plugin, a
-// file handle opened by the caller (so the test can pull it away), and memory.
+// SQLite only: the conformance kit in memory (a handle the caller owns, and
+// ':memory:' by filename), then the file itself: WAL, isolation of readers,
+// locks, an upgrade from the previous schema, raw rows. The kit on a file and
+// the cases every engine shares run in storage-engines.test.ts.
 import t from 'tap'
 import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { sqliteStorage } from '../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { runStorageConformance } from '../plugins/testing/index.js'
 import { isAuthError } from '../lib/errors.js'
-import type { KyselyStoragePlugin } from '../plugins/storage/sqlite.js'
+import type { KyselyStoragePlugin } from '../plugins/storage/sqlite/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authcore-sqlite-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const file = (scope: string) => join(dir, `${scope}.db`)
-const removeFiles = (scope: string) => {
-  for (const suffix of ['', '-wal', '-shm']) rmSync(file(scope) + suffix, { force: true })
-}
-
-runStorageConformance(t, {
-  name: 'sqlite file',
-  create: (scope) => sqliteStorage({ filename: file(scope) }),
-  destroy: removeFiles,
-})
 
 // Handles the caller owns: the plugin never closes them, so the test can.
-// One handle per file: plugins sharing a handle share its connection.
 const handles = new Map<string, Database.Database[]>()
-const openHandle = (scope: string, filename: string) => {
-  const existing = filename === ':memory:' ? undefined : handles.get(scope)?.[0]
-  if (existing !== undefined) return existing
-  const db = new Database(filename)
-  if (!db.memory) db.pragma('journal_mode = WAL')
+const openHandle = (scope: string) => {
+  const db = new Database(':memory:')
   handles.set(scope, [...(handles.get(scope) ?? []), db])
   return db
 }
@@ -40,15 +28,8 @@ const closeHandles = (scope: string) => {
 }
 
 runStorageConformance(t, {
-  name: 'sqlite file (caller-owned handle)',
-  create: (scope) => sqliteStorage({ database: openHandle(scope, file(scope)) }),
-  destroy: (scope) => { closeHandles(scope); removeFiles(scope) },
-  breakConnection: (_plugin, scope) => { for (const db of handles.get(scope) ?? []) db.close() },
-})
-
-runStorageConformance(t, {
   name: 'sqlite :memory:',
-  create: (scope) => sqliteStorage({ database: openHandle(scope, ':memory:') }),
+  create: (scope) => sqliteStorage({ database: openHandle(scope) }),
   destroy: closeHandles,
   breakConnection: (_plugin, scope) => { for (const db of handles.get(scope) ?? []) db.close() },
   sharedScope: false,
@@ -58,23 +39,6 @@ runStorageConformance(t, {
   name: 'sqlite :memory: (filename)',
   create: () => sqliteStorage({ filename: ':memory:' }),
   sharedScope: false,
-})
-
-t.test('options are validated when the factory is called', async (t) => {
-  const bad: unknown[] = [
-    undefined, null, 'x', {}, { filename: '' }, { filename: 3 }, { filename: 'a', database: {} }, { database: {} },
-    { filename: 'a', busyTimeout: -1 }, { filename: 'a', tables: { users: 'bad name' } },
-    { filename: 'a', tables: { users: 'users; drop table x' } }, { filename: 'a', tables: { tokens: 'x' } },
-    { filename: 'a', tables: { sessions: 'bad-name' } }, { filename: 'a', tables: { rateLimits: 'users' } },
-    { filename: 'a', tables: { sessions: 'Counters', rateLimits: 'counters' } },
-    { filename: 'a', tables: { oneTimeTokens: 'bad-name' } }, { filename: 'a', tables: { credentials: 'Users' } },
-    { filename: 'a', tables: { users: 'same', migrations: 'SAME' } }, { filename: 'a', onWarning: 'log' },
-  ]
-  for (const options of bad) t.throws(() => sqliteStorage(options as never), TypeError, `rejects ${JSON.stringify(options)}`)
-  const plugin = sqliteStorage({ filename: ':memory:', tables: { users: 'app_users' } })
-  t.ok(Object.isFrozen(plugin), 'the plugin object is frozen')
-  t.equal(plugin.name, 'sqlite')
-  t.same(plugin.adoptionConflicts, [], 'no conflicts before init')
 })
 
 t.test('the file is created by init(), in WAL mode, and reused by the next instance', async (t) => {
@@ -128,23 +92,6 @@ t.test('a locked database is ERR_AUTH_STORAGE_UNAVAILABLE with the SQLITE_BUSY c
     blocker.close()
     await plugin.close()
   }
-})
-
-t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS; a table without id cannot be adopted', async (t) => {
-  const plugin = sqliteStorage({ filename: ':memory:' })
-  await plugin.init()
-  const user = { id: 'same', email: 'a@x', emailKey: 'a@x', name: 'A', role: 'user', passwordHash: null }
-  await plugin.createUser(user)
-  await t.rejects(plugin.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' }, 'duplicate id')
-  await plugin.close()
-
-  const filename = join(dir, 'noid.db')
-  const raw = new Database(filename)
-  raw.exec('create table users (email text, name text)')
-  raw.close()
-  const bad = sqliteStorage({ filename })
-  await t.rejects(bad.init(), { code: 'ERR_AUTH_STORAGE_FAILED', message: /no id column/ }, 'init refuses a table without id')
-  await bad.close()
 })
 
 t.test('a database from before sessions and counters is upgraded in place', async (t) => {

@@ -1,15 +1,8 @@
 // AuthCore on Express 5. Run: node --import=tsx examples/express/server.ts
 import express from 'express'
-import { randomBytes } from 'node:crypto'
 import { AuthCore } from '../../lib/index.js'
 import { authRouter, requireAuth } from '../../plugins/adapters/express.js'
-
-function secret(): string {
-  if (process.env.AUTHCORE_SECRET) return process.env.AUTHCORE_SECRET
-  // A random secret works, but every restart signs everyone out.
-  console.warn('AUTHCORE_SECRET is not set: using a random secret; tokens will not survive a restart.')
-  return randomBytes(32).toString('base64url')
-}
+import { secret } from '../secret.js'
 
 const auth = new AuthCore({ secret: secret() }) // users in ./authcore.db (SQLite)
 await auth.ready()

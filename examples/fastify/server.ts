@@ -1,15 +1,8 @@
 // AuthCore on Fastify 5. Run: node --import=tsx examples/fastify/server.ts
 import Fastify from 'fastify'
-import { randomBytes } from 'node:crypto'
 import { AuthCore } from '../../lib/index.js'
 import { authPlugin } from '../../plugins/adapters/fastify.js'
-
-function secret(): string {
-  if (process.env.AUTHCORE_SECRET) return process.env.AUTHCORE_SECRET
-  // A random secret works, but every restart signs everyone out.
-  console.warn('AUTHCORE_SECRET is not set: using a random secret; tokens will not survive a restart.')
-  return randomBytes(32).toString('base64url')
-}
+import { secret } from '../secret.js'
 
 const auth = new AuthCore({ secret: secret() }) // users in ./authcore.db (SQLite)
 await auth.ready()

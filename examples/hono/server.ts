@@ -1,16 +1,9 @@
 // AuthCore on Hono with @hono/node-server. Run: node --import=tsx examples/hono/server.ts
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { randomBytes } from 'node:crypto'
 import { AuthCore } from '../../lib/index.js'
 import { authHandler, requireAuth } from '../../plugins/adapters/hono.js'
-
-function secret(): string {
-  if (process.env.AUTHCORE_SECRET) return process.env.AUTHCORE_SECRET
-  // A random secret works, but every restart signs everyone out.
-  console.warn('AUTHCORE_SECRET is not set: using a random secret; tokens will not survive a restart.')
-  return randomBytes(32).toString('base64url')
-}
+import { secret } from '../secret.js'
 
 const auth = new AuthCore({ secret: secret() }) // users in ./authcore.db (SQLite)
 await auth.ready()

@@ -1,15 +1,8 @@
 // AuthCore on plain node:http. Run: node --import=tsx examples/node/server.ts
-import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import { AuthCore } from '../../lib/index.js'
 import { requireAuth, toNodeHandler } from '../../plugins/adapters/node.js'
-
-function secret(): string {
-  if (process.env.AUTHCORE_SECRET) return process.env.AUTHCORE_SECRET
-  // A random secret works, but every restart signs everyone out.
-  console.warn('AUTHCORE_SECRET is not set: using a random secret; tokens will not survive a restart.')
-  return randomBytes(32).toString('base64url')
-}
+import { secret } from '../secret.js'
 
 const auth = new AuthCore({ secret: secret() }) // users in ./authcore.db (SQLite)
 await auth.ready()

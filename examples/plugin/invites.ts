@@ -15,7 +15,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import {
-  AuthError, normalizeEmail, normalizeName, type AccessClaims, type AuthPlugin, type PluginContext, type RouteDeclaration, type SignedIn,
+  AuthError, normalizeEmail, normalizeName, UsageError, type AccessClaims, type AuthPlugin, type PluginContext, type RouteDeclaration,
+  type SignedIn, type SignUpInput,
 } from '../../lib/index.js'
 
 // Typed events, hook and error codes: a listener for 'invites:redeemed' is type-checked.
@@ -46,12 +47,17 @@ export interface InvitesOptions {
   inviterRoles?: readonly string[]
 }
 
+/** What redeeming an invite takes: the code, and the sign-up fields of the new user (no role: invitees get the default). */
+export interface RedeemInput extends Omit<SignUpInput, 'role'> {
+  code: string
+}
+
 /** The plugin object: its declarations, and its operations for server code. */
 export interface InvitesPlugin extends AuthPlugin {
   /** Makes a single-use invite code. `email`, when given, is the only address that may redeem it. */
   create(input: { by: string; email?: string }): Promise<{ code: string; inviteId: string; expiresAt: string }>
   /** Redeems a code: creates the user and signs them in. */
-  redeem(input: { code: string; email: string; name: string; pass: string }, clientAddress?: string): Promise<SignedIn>
+  redeem(input: RedeemInput, clientAddress?: string): Promise<SignedIn>
 }
 
 const PURPOSE = 'invites:invite'
@@ -83,8 +89,10 @@ export function invitesPlugin(options: InvitesOptions = {}): InvitesPlugin {
   const ttl = options.ttl ?? 7 * 86_400
   const inviterRoles = new Set(options.inviterRoles ?? ['admin'])
   let context: PluginContext | undefined
+  // The sign-ups this plugin itself runs, which its own closeSignUp veto lets through.
+  const redeeming = new WeakSet<object>()
   const started = (): PluginContext => {
-    if (!context) throw new TypeError('invites: call auth.ready() before using the plugin')
+    if (!context) throw new UsageError('invites: call auth.ready() before using the plugin')
     return context
   }
 
@@ -107,7 +115,7 @@ export function invitesPlugin(options: InvitesOptions = {}): InvitesPlugin {
   }
 
   /** Redeems without charging the scope (the router charged it already for HTTP). */
-  async function redeemWith(ctx: PluginContext, input: { code: string; email: string; name: string; pass: string }) {
+  async function redeemWith(ctx: PluginContext, input: RedeemInput) {
     // Everything that can be refused for free is refused before the code is looked at.
     const email = normalizeEmail(input.email)
     const name = normalizeName(input.name)
@@ -120,16 +128,24 @@ export function invitesPlugin(options: InvitesOptions = {}): InvitesPlugin {
     // A wrong address must not burn the code: checked before it is consumed.
     if (!found || !invited || (invited.email !== undefined && invited.email !== email.key)) throw new AuthError('ERR_INVITE_INVALID')
     await ctx.runHook('beforeInviteRedeem', { inviteId: found.id, email: email.key, by: invited.by })
+    // The app's sign-up rules apply to this way in too (the plugin's own
+    // closeSignUp veto lets its redemptions through: they are the way in).
+    const signUp = { input: { email: email.key, name, role: ctx.defaultRole } }
+    redeeming.add(signUp)
+    await ctx.runHook('beforeSignUp', signUp)
     const passwordHash = await ctx.passwords.hash(pass)
     // One transaction: the code is used up only if the user and the record
     // of the redemption exist too (an email already taken leaves the code usable).
     const record = await ctx.storage.transaction(async (tx) => {
       // Only one of any number of concurrent redemptions gets the row.
       if (!(await tx.oneTimeTokens!.consumeToken(PURPOSE, secretHash, now))) throw new AuthError('ERR_INVITE_INVALID')
-      const user = await tx.createUser({ id: randomUUID(), email: email.email, emailKey: email.key, name, role: ctx.defaultRole, passwordHash })
+      const user = await tx.createUser({
+        id: randomUUID(), email: email.email, emailKey: email.key, name: normalizeName(signUp.input.name), role: ctx.defaultRole, passwordHash,
+      })
       await tx.credentials!.createCredential({ id: randomUUID(), userId: user.id, kind: KIND, subject: found.id, data: { by: invited.by } })
       return user
     })
+    ctx.userCreated(record)
     ctx.emit('invites:redeemed', { inviteId: found.id, userId: record.id, by: invited.by })
     return ctx.signIn(record, 'invites')
   }
@@ -185,7 +201,8 @@ export function invitesPlugin(options: InvitesOptions = {}): InvitesPlugin {
     setup(ctx) {
       context = ctx
       if (options.closeSignUp) {
-        ctx.hook('beforeSignUp', () => {
+        ctx.hook('beforeSignUp', (signUp) => {
+          if (redeeming.has(signUp)) return
           throw new AuthError('ERR_INVITE_REQUIRED')
         })
       }

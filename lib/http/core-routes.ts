@@ -6,7 +6,7 @@
  * is the same.
  */
 import { AuthError } from '../errors.js'
-import { parseInput } from '../input.js'
+import { parseInput, type ProfilesQuery } from '../input.js'
 import type { RouteCall, RouteDeclaration } from '../plugin-types.js'
 import type { AuthCore } from '../auth-core.js'
 
@@ -26,8 +26,8 @@ function editInput(body: unknown): unknown {
   return changes
 }
 
-function pageQuery(query: URLSearchParams): { limit?: number; cursor?: string } {
-  const page: { limit?: number; cursor?: string } = {}
+function pageQuery(query: URLSearchParams): ProfilesQuery {
+  const page: ProfilesQuery = {}
   const limit = query.get('limit')
   const cursor = query.get('cursor')
   if (limit !== null) {

@@ -12,7 +12,11 @@ export interface RouterOptions {
   maxBodySize: number
   /** Every route, the core's first, as checked by `collectContributions`. */
   routes: readonly OwnedRoute[]
-  /** Verifies an `Authorization` header (routes with `auth: 'bearer'`). */
+  /**
+   * Verifies an `Authorization` header (routes with `auth: 'bearer'`),
+   * strictly: a token of a user since disabled, deleted or revoked is refused
+   * at once, as the core's own operations refuse it.
+   */
   authenticate(header: string | null): Promise<AccessClaims>
   /** The owner's context, once AuthCore has started (starting it if needed). */
   contextFor(owner: string): Promise<PluginContext>
@@ -52,12 +56,17 @@ function compile(routes: readonly OwnedRoute[]): PathEntry[] {
   return [...byPattern.values()].sort((a, b) => params(a) - params(b))
 }
 
+// A control character in a path parameter is never an id, a code or a name.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
 function decodeParam(name: string, segment: string): string {
   try {
-    return decodeURIComponent(segment)
+    const value = decodeURIComponent(segment)
+    if (!CONTROL.test(value)) return value
   } catch {
-    throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: the ${name} in the path is not valid`)
+    // Not valid percent-encoding: refused below.
   }
+  throw new AuthError('ERR_AUTH_INPUT_INVALID', `Invalid input: the ${name} in the path is not valid`)
 }
 
 /**
@@ -75,11 +84,18 @@ export function createRouter(options: RouterOptions): (request: Request, context
   async function dispatch(request: Request, url: URL, context: RequestContext): Promise<Response> {
     if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
     const path = url.pathname.slice(basePath.length).replace(/(.)\/$/, '$1')
+    // Every pattern the path matches is tried for the method: a literal route
+    // of one owner ('/profile/me', DELETE) must not hide a parameter route of
+    // another ('/profile/:id', GET). 405 only when none has the method.
+    const allowed = new Set<string>()
     for (const entry of table) {
       const match = entry.pattern.exec(path)
       if (!match) continue
       const found = entry.methods.get(request.method)
-      if (!found) return errorResponse(new AuthError('ERR_AUTH_METHOD_NOT_ALLOWED'), { allow: [...entry.methods.keys()].join(', ') })
+      if (!found) {
+        for (const method of entry.methods.keys()) allowed.add(method)
+        continue
+      }
       const { owner, route, params, check } = found
       const claims = route.auth === 'bearer' ? await options.authenticate(request.headers.get('authorization')) : undefined
       let read: Promise<unknown> | undefined
@@ -99,6 +115,7 @@ export function createRouter(options: RouterOptions): (request: Request, context
       const result = await route.handler(call, pluginContext)
       return result instanceof Response ? result : json(200, result ?? {})
     }
+    if (allowed.size > 0) return errorResponse(new AuthError('ERR_AUTH_METHOD_NOT_ALLOWED'), { allow: [...allowed].join(', ') })
     throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')
   }
 

@@ -1,5 +1,5 @@
 import { allowed } from '../access.js'
-import { AuthError } from '../errors.js'
+import { AuthError, UsageError } from '../errors.js'
 import { parseInput } from '../input.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
@@ -23,7 +23,7 @@ export async function setRole(ctx: CoreContext, id: unknown, role: unknown, opti
 
 /** Disables (or enables again) a user (admins by default). Disabling ends every session and token of theirs at once. */
 export async function setDisabled(ctx: CoreContext, id: unknown, disabled: unknown, options: AsCaller): Promise<PublicUser> {
-  if (typeof disabled !== 'boolean') throw new TypeError('setDisabled(id, disabled, { as }) needs disabled as a boolean')
+  if (typeof disabled !== 'boolean') throw new UsageError('setDisabled(id, disabled, { as }) needs disabled as a boolean')
   const caller = await loadCaller(ctx, options)
   const target = await readableTarget(ctx, caller, id)
   if (!(await allowed(ctx.rules.canDisable, caller, target.user))) throw new AuthError('ERR_AUTH_FORBIDDEN')

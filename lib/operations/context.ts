@@ -1,5 +1,5 @@
 import type { AccessRules } from '../access.js'
-import { AuthError } from '../errors.js'
+import { AuthError, UsageError } from '../errors.js'
 import type { AuthEvents, EventHub } from '../events.js'
 import type { HookRunner } from '../hooks.js'
 import type { ResolvedOptions } from '../options-validate.js'
@@ -46,7 +46,7 @@ export interface AsCaller {
 export async function loadCaller(ctx: CoreContext, options: AsCaller | undefined): Promise<Caller & { record: UserRecord }> {
   const claims = options?.as
   if (claims === null || typeof claims !== 'object' || typeof claims.sub !== 'string') {
-    throw new TypeError("this operation needs { as: claims } with the caller's verified claims")
+    throw new UsageError("this operation needs { as: claims } with the caller's verified claims")
   }
   const record = await ctx.storage.findUserById(claims.sub)
   if (!record || record.disabled || (claims.ver ?? 0) !== record.tokenVersion) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')

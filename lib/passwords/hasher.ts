@@ -1,5 +1,6 @@
 import { hash as argon2Hash, parseOptions, verify as argon2Verify, type Options as Argon2Options } from '@node-rs/argon2'
 import { verify as bcryptVerify } from '@node-rs/bcrypt'
+import { UsageError } from '../errors.js'
 
 /**
  * Hashes and checks passwords. `verify` never throws for a corrupt or foreign
@@ -48,7 +49,7 @@ export function argon2Hasher(params: Argon2Params = {}): PasswordHasher {
   })
   for (const [name, min] of Object.entries(ARGON2_MINIMUM)) {
     const value = options[name as keyof typeof ARGON2_MINIMUM]
-    if (!Number.isInteger(value) || value! < min) throw new TypeError(`argon2 ${name} must be an integer of at least ${min}`)
+    if (!Number.isInteger(value) || value! < min) throw new UsageError(`argon2 ${name} must be an integer of at least ${min}`)
   }
   return Object.freeze({
     hash: (password: string) => argon2Hash(password, options),

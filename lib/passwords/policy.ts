@@ -1,4 +1,4 @@
-import { AuthError } from '../errors.js'
+import { AuthError, UsageError } from '../errors.js'
 
 /** Rules a new password must meet. No composition rules: length and a blocklist, as NIST SP 800-63B asks. */
 export interface PasswordPolicyOptions {
@@ -23,13 +23,13 @@ function refuse(field: string, why: string, reason: string): AuthError {
   return new AuthError('ERR_AUTH_PASSWORD_WEAK', `${field} ${why}`, { details: { field, reason } })
 }
 
-/** Fills in defaults and checks the policy options (TypeError on misuse). */
+/** Fills in defaults and checks the policy options (UsageError on misuse). */
 export function resolvePolicy(options: PasswordPolicyOptions, common: ReadonlySet<string>): PasswordPolicy {
   const minLength = options.minLength ?? 8
   const maxLength = options.maxLength ?? 256
-  if (!Number.isInteger(minLength) || minLength < 8) throw new TypeError('passwordPolicy.minLength must be an integer of at least 8')
+  if (!Number.isInteger(minLength) || minLength < 8) throw new UsageError('passwordPolicy.minLength must be an integer of at least 8')
   if (!Number.isInteger(maxLength) || maxLength < minLength || maxLength > 1024) {
-    throw new TypeError('passwordPolicy.maxLength must be an integer between minLength and 1024')
+    throw new UsageError('passwordPolicy.maxLength must be an integer between minLength and 1024')
   }
   const extra = (options.blocklist ?? []).map((w) => w.normalize('NFKC').toLowerCase())
   const blocked = options.blockCommon === false ? new Set(extra) : extra.length ? new Set([...common, ...extra]) : common

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { AuthError } from '../errors.js'
+import { AuthError, UsageError } from '../errors.js'
 import { commonPasswords } from './blocklist.js'
 import { HashQueue } from './hash-queue.js'
 import { argon2Hasher, type Argon2Params, type PasswordHasher } from './hasher.js'
@@ -40,7 +40,7 @@ export class PasswordService {
   static async create(options: PasswordOptions = {}): Promise<PasswordService> {
     const hasher = options.hasher ?? argon2Hasher(options.argon2)
     for (const fn of ['hash', 'verify', 'needsRehash'] as const) {
-      if (typeof hasher[fn] !== 'function') throw new TypeError(`passwordPolicy.hasher.${fn} must be a function`)
+      if (typeof hasher[fn] !== 'function') throw new UsageError(`passwordPolicy.hasher.${fn} must be a function`)
     }
     const policy = resolvePolicy(options, options.blockCommon === false ? new Set() : await commonPasswords())
     // As many hashes as libuv has threads (4 unless UV_THREADPOOL_SIZE says

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { AuthError, type AuthErrorCode } from '../errors.js'
+import { AuthError, UsageError, type AuthErrorCode } from '../errors.js'
 import type { AuthEvents, EventHub } from '../events.js'
 import type { RateLimitStore } from '../rate-limit-types.js'
 import { Breaker } from './breaker.js'
@@ -133,7 +133,7 @@ export class Limiter {
     const key = addressKey(address)
     if (!this.#settings.enabled || key === undefined) return
     const settings = this.#settings.address[scope]
-    if (settings === undefined) throw new TypeError(`unknown rate-limit scope '${scope}'`)
+    if (settings === undefined) throw new UsageError(`unknown rate-limit scope '${scope}'`)
     const { limit, window } = settings
     const state = await this.#guard(request, this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()))
     if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)

@@ -19,12 +19,20 @@
  * alive.
  */
 import type { CounterState, RateLimitStore } from '../rate-limit-types.js'
+import { UsageError } from '../errors.js'
+import { optionsCheck } from '../schema.js'
 
 /** Options of {@link MemoryRateLimitStore}. */
 export interface MemoryRateLimitStoreOptions {
   /** Most windows kept at once (a positive integer). Default 100 000 (some tens of MB at most). */
   maxKeys?: number
 }
+
+const checkOptions = optionsCheck({
+  type: 'object',
+  additionalProperties: false,
+  properties: { maxKeys: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'a positive whole number' } },
+}, 'MemoryRateLimitStore')
 
 interface Window {
   readonly key: string
@@ -112,11 +120,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
   #sinceSweep = 0
   #evicted = 0
 
-  /** @throws TypeError when `maxKeys` is not a positive integer. */
+  /** @throws UsageError when `maxKeys` is not a positive integer. */
   constructor(options: MemoryRateLimitStoreOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError('MemoryRateLimitStore: options must be an object')
+    checkOptions(options)
     const { maxKeys = 100_000 } = options
-    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new TypeError('MemoryRateLimitStore: options.maxKeys must be a positive integer')
     this.maxKeys = maxKeys
     this.#sinceSweep = maxKeys
   }
@@ -227,19 +234,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
 }
 
 function checkKey(key: unknown, method: string): asserts key is string {
-  if (typeof key !== 'string') throw new TypeError(`MemoryRateLimitStore.${method}: key must be a string`)
+  if (typeof key !== 'string') throw new UsageError(`MemoryRateLimitStore.${method}: key must be a string`)
 }
 
 function checkNow(now: unknown, method: string): number {
   if (typeof now !== 'number' || !Number.isFinite(now)) {
-    throw new TypeError(`MemoryRateLimitStore.${method}: now must be a finite number (milliseconds since the epoch)`)
+    throw new UsageError(`MemoryRateLimitStore.${method}: now must be a finite number (milliseconds since the epoch)`)
   }
   return Math.floor(now)
 }
 
 function checkWindow(windowSeconds: unknown): number {
   if (typeof windowSeconds !== 'number' || !Number.isFinite(windowSeconds) || windowSeconds <= 0) {
-    throw new TypeError('MemoryRateLimitStore.hit: windowSeconds must be a positive number')
+    throw new UsageError('MemoryRateLimitStore.hit: windowSeconds must be a positive number')
   }
   return Math.max(1, Math.round(windowSeconds * 1000))
 }

@@ -1,5 +1,5 @@
 import { decodeProtectedHeader, errors as jose, jwtVerify, type JWTPayload, type JWTVerifyOptions, type ProtectedHeaderParameters } from 'jose'
-import { AuthError, type AuthErrorCode } from '../errors.js'
+import { AuthError, UsageError, type AuthErrorCode } from '../errors.js'
 import { ALGORITHMS, type Algorithm } from '../options.js'
 import type { ResolvedOptions } from '../options-validate.js'
 import type { AccessClaims } from './claims.js'
@@ -152,7 +152,7 @@ export class TokenVerifier {
 
   /** Verifies `token` and returns its claims (frozen); throws an AuthError with a specific code. */
   async verify(token: string): Promise<AccessClaims> {
-    if (typeof token !== 'string') throw new TypeError('verify(token) needs the token as a string')
+    if (typeof token !== 'string') throw new UsageError('verify(token) needs the token as a string')
     if (token.length > this.#options.maxTokenSize) fail('ERR_AUTH_TOKEN_TOO_LARGE')
     const now = this.#options.now()
     const cached = this.#cache.get(token, now)

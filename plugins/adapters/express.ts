@@ -14,15 +14,13 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { AuthCore } from '../../lib/auth-core.js'
-import type { AdapterFactory } from '../../lib/plugin-types.js'
-import type { AccessClaims } from '../../lib/tokens/claims.js'
+import type { AccessClaims, AdapterFactory, AuthCore } from '../../lib/index.js'
 import { authorize, refusal } from './guard.js'
 import { headerValue, serveNode } from './node-bridge.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
-export type { AccessClaims } from '../../lib/tokens/claims.js'
+export type { AccessClaims } from '../../lib/index.js'
 
 declare global {
   // Express declares its Request in this global namespace; augmenting it types `req.auth` everywhere.
@@ -42,7 +40,7 @@ declare global {
  * path is matched (`req.originalUrl`, the target as sent), so mount it
  * without a path: `app.use(authRouter(auth))`.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function authRouter(auth: AdapterAuth, options?: ServeOptions): RequestHandler {
   checkAuth(auth, 'authRouter')
@@ -61,7 +59,7 @@ authRouter satisfies AdapterFactory<AuthCore, ServeOptions, RequestHandler>
  * `WWW-Authenticate: Bearer` for a missing or bad token, 403
  * `ERR_AUTH_FORBIDDEN` for a role not in `roles`.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function requireAuth(auth: AdapterAuth, options?: GuardOptions): RequestHandler {
   checkAuth(auth, 'requireAuth')

@@ -15,15 +15,13 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import type { AuthCore } from '../../lib/auth-core.js'
-import type { AdapterFactory } from '../../lib/plugin-types.js'
-import type { AccessClaims } from '../../lib/tokens/claims.js'
+import type { AccessClaims, AdapterFactory, AuthCore } from '../../lib/index.js'
 import { authorize, refusal } from './guard.js'
 import { clientAddress, headerValue, responseHeaders, servedUrl, toWebRequest } from './node-bridge.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
-export type { AccessClaims } from '../../lib/tokens/claims.js'
+export type { AccessClaims } from '../../lib/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,7 +33,7 @@ declare module 'fastify' {
      * A preHandler that lets a request through only with a valid access
      * token (and, with `roles`, one of those roles), setting `request.auth`.
      * Otherwise it answers as the core would: 401 with `WWW-Authenticate`,
-     * or 403 `ERR_AUTH_FORBIDDEN`. Throws a TypeError for bad options.
+     * or 403 `ERR_AUTH_FORBIDDEN`. Throws a UsageError for bad options.
      */
     requireAuth(options?: GuardOptions): preHandlerAsyncHookHandler
   }
@@ -49,7 +47,7 @@ declare module 'fastify' {
  * applies its own size and type checks; the app's parsers are unaffected.
  * Register it once per Fastify instance.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function authPlugin(auth: AdapterAuth, options?: ServeOptions): FastifyPluginAsync {
   checkAuth(auth, 'authPlugin')

@@ -3,9 +3,7 @@
  * token, check the role, and turn a refusal into the core's exact error
  * response so a guarded app route fails like the auth routes do.
  */
-import { AuthError, isAuthError } from '../../lib/errors.js'
-import { errorResponse } from '../../lib/http/respond.js'
-import type { AccessClaims } from '../../lib/tokens/claims.js'
+import { AuthError, errorResponse, isAuthError, type AccessClaims } from '../../lib/index.js'
 import type { AdapterAuth, GuardOptions } from './options.js'
 
 /**

@@ -14,17 +14,13 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import type { AuthCore } from '../../lib/auth-core.js'
-import { errorResponse } from '../../lib/http/respond.js'
-import { isAuthError } from '../../lib/errors.js'
-import type { AdapterFactory } from '../../lib/plugin-types.js'
-import type { AccessClaims } from '../../lib/tokens/claims.js'
+import { errorResponse, isAuthError, type AccessClaims, type AdapterFactory, type AuthCore } from '../../lib/index.js'
 import { authorize } from './guard.js'
 import { resolveClientAddress, servesTarget } from './request-info.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
-export type { AccessClaims } from '../../lib/tokens/claims.js'
+export type { AccessClaims } from '../../lib/index.js'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -65,7 +61,7 @@ function clientAddress(c: Context, trustProxy: ServeOptions['trustProxy']): stri
  * known. Use it before anything that reads the body:
  * `app.use(authHandler(auth))`.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function authHandler(auth: AdapterAuth, options?: ServeOptions): MiddlewareHandler {
   checkAuth(auth, 'authHandler')
@@ -86,7 +82,7 @@ authHandler satisfies AdapterFactory<AuthCore, ServeOptions, MiddlewareHandler>
  * `WWW-Authenticate: Bearer` for a missing or bad token, 403
  * `ERR_AUTH_FORBIDDEN` for a role not in `roles`.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function requireAuth(auth: AdapterAuth, options?: GuardOptions): MiddlewareHandler {
   checkAuth(auth, 'requireAuth')

@@ -3,7 +3,7 @@
  * the Node, Express and Fastify adapters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { AuthError } from '../../lib/errors.js'
+import { AuthError } from '../../lib/index.js'
 import type { AdapterAuth, ServeOptions } from './options.js'
 import { resolveClientAddress, servesTarget } from './request-info.js'
 

@@ -16,17 +16,13 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AuthCore } from '../../lib/auth-core.js'
-import type { AdapterFactory } from '../../lib/plugin-types.js'
-import { isAuthError } from '../../lib/errors.js'
-import { errorResponse } from '../../lib/http/respond.js'
-import type { AccessClaims } from '../../lib/tokens/claims.js'
+import { errorResponse, isAuthError, type AccessClaims, type AdapterFactory, type AuthCore } from '../../lib/index.js'
 import { authorize } from './guard.js'
 import { headerValue, serveNode, writeResponse } from './node-bridge.js'
 import { checkAuth, guardOptions, serveOptions, type AdapterAuth, type GuardOptions, type ServeOptions } from './options.js'
 
 export type { AdapterAuth, GuardOptions, ServeOptions } from './options.js'
-export type { AccessClaims } from '../../lib/tokens/claims.js'
+export type { AccessClaims } from '../../lib/index.js'
 
 /** Options for {@link toNodeHandler}. */
 export type NodeHandlerOptions = ServeOptions
@@ -45,7 +41,7 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (er
  * request line on a fixed origin (the Host header is ignored), and the client
  * address is the socket peer unless `trustProxy` says otherwise.
  *
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function toNodeHandler(auth: AdapterAuth, options?: NodeHandlerOptions): NodeHandler {
   checkAuth(auth, 'toNodeHandler')
@@ -76,7 +72,7 @@ export type NodeGuard = (req: IncomingMessage, res: ServerResponse) => Promise<A
  * const claims = await signedIn(req, res)
  * if (!claims) return // already answered 401 or 403
  * ```
- * @throws TypeError when `auth` is not an AuthCore or an option is wrong.
+ * @throws UsageError when `auth` is not an AuthCore or an option is wrong.
  */
 export function requireAuth(auth: AdapterAuth, options?: GuardOptions): NodeGuard {
   checkAuth(auth, 'requireAuth')

@@ -1,8 +1,9 @@
 /**
  * The checks every adapter factory runs when it is called, so a mistake in
- * wiring surfaces at start-up as a TypeError instead of on a request.
+ * wiring surfaces at start-up as a `UsageError` (a `TypeError`) instead of on
+ * a request. Options are checked with the public `optionsCheck`.
  */
-import type { AuthCore } from '../../lib/auth-core.js'
+import { optionsCheck, UsageError, type AuthCore } from '../../lib/index.js'
 
 /**
  * The slice of {@link AuthCore} the adapters use. Any object with these
@@ -40,49 +41,44 @@ export interface GuardOptions {
   strict?: boolean
 }
 
-function checkKeys(options: object, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${where}: unknown option '${key}' (allowed: ${allowed.join(', ')})`)
-  }
-}
+const serveSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    trustProxy: { description: 'a boolean or a function (address) => boolean', anyOf: [{ type: 'boolean' }, { kind: 'function' }] },
+  },
+} as const
 
-function checkObject(options: unknown, where: string): asserts options is Record<string, unknown> | undefined {
-  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-    throw new TypeError(`${where}: options must be an object`)
-  }
-}
+const guardSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // An empty list would lock everyone out, which is never what was meant.
+    roles: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, description: 'a non-empty array of role names' },
+    strict: { type: 'boolean' },
+  },
+} as const
 
 /** Checks `auth` looks like an AuthCore. */
 export function checkAuth(auth: unknown, where: string): asserts auth is AdapterAuth {
   const a = auth as Partial<AdapterAuth> | null | undefined
   if (!a || typeof a.handle !== 'function' || typeof a.authenticate !== 'function' || typeof a.basePath !== 'string') {
-    throw new TypeError(`${where}: the first argument must be an AuthCore instance`)
+    throw new UsageError(`${where}: the first argument must be an AuthCore instance`)
   }
 }
 
 /** Checks and copies the serve options. */
 export function serveOptions(options: unknown, where: string): Readonly<ServeOptions> {
-  checkObject(options, where)
   if (options === undefined) return Object.freeze({})
-  checkKeys(options, ['trustProxy'], where)
-  const { trustProxy } = options
-  if (trustProxy !== undefined && typeof trustProxy !== 'boolean' && typeof trustProxy !== 'function') {
-    throw new TypeError(`${where}: trustProxy must be a boolean or a function (address) => boolean`)
-  }
-  return Object.freeze({ trustProxy } as ServeOptions)
+  optionsCheck(serveSchema, where)(options)
+  const { trustProxy } = options as ServeOptions
+  return Object.freeze({ trustProxy })
 }
 
 /** Checks and copies the guard options. */
 export function guardOptions(options: unknown, where: string): Readonly<GuardOptions> {
-  checkObject(options, where)
   if (options === undefined) return Object.freeze({})
-  checkKeys(options, ['roles', 'strict'], where)
-  const { roles, strict } = options
-  if (strict !== undefined && typeof strict !== 'boolean') throw new TypeError(`${where}: strict must be a boolean`)
-  if (roles === undefined) return Object.freeze(strict === undefined ? {} : { strict })
-  if (!Array.isArray(roles) || roles.length === 0 || !roles.every((r) => typeof r === 'string' && r !== '')) {
-    // An empty list would lock everyone out, which is never what was meant.
-    throw new TypeError(`${where}: roles must be a non-empty array of role names`)
-  }
-  return Object.freeze({ roles: Object.freeze([...roles]) as readonly string[], ...(strict !== undefined && { strict }) })
+  optionsCheck(guardSchema, where)(options)
+  const { roles, strict } = options as GuardOptions
+  return Object.freeze({ ...(roles !== undefined && { roles: Object.freeze([...roles]) }), ...(strict !== undefined && { strict }) })
 }

@@ -10,14 +10,13 @@
  *
  * @module
  */
-import type { Mailer, MailMessage } from '../../lib/mailer-types.js'
-import { ajv } from '../../lib/schema.js'
+import { UsageError, type Mailer, type MailMessage } from '../../lib/index.js'
 import { idempotencySchema, type IdempotencyOptions } from './idempotency.js'
 import { MailerLifecycle } from './lifecycle.js'
 import type { CheckedMessage } from './message.js'
-import { checkOptions } from './options.js'
+import { mailerOptionsCheck } from './options.js'
 
-export type { Mailer, MailMessage } from '../../lib/mailer-types.js'
+export type { Mailer, MailMessage } from '../../lib/index.js'
 export type { IdempotencyOptions } from './idempotency.js'
 
 /** Where the console mailer prints: `process.stdout`, a file stream, or any object with `write`. */
@@ -42,7 +41,7 @@ export interface ConsoleMailerOptions {
 
 const NAME = 'consoleMailer'
 
-const validate = ajv.compile({
+const checkOptions = mailerOptionsCheck({
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -53,7 +52,7 @@ const validate = ajv.compile({
     },
     idempotency: idempotencySchema,
   },
-})
+}, NAME)
 
 // Trimmed and lower-cased: 'Production ' is a production deployment too.
 const inProduction = () => process.env.NODE_ENV?.trim().toLowerCase() === 'production'
@@ -66,7 +65,7 @@ const PRODUCTION_REFUSAL =
  * (standard output by default). The HTML body is not printed, only its
  * length: the text body carries the same links.
  *
- * @throws TypeError when `NODE_ENV` is `production`, or an option is invalid.
+ * @throws UsageError when `NODE_ENV` is `production`, or an option is invalid.
  *
  * @example
  * ```ts
@@ -75,15 +74,15 @@ const PRODUCTION_REFUSAL =
  * ```
  */
 export function consoleMailer(options: ConsoleMailerOptions = {}): ConsoleMailer {
-  if (inProduction()) throw new TypeError(`${NAME}: ${PRODUCTION_REFUSAL}`)
-  checkOptions(validate, options, NAME)
+  if (inProduction()) throw new UsageError(`${NAME}: ${PRODUCTION_REFUSAL}`)
+  checkOptions(options)
   const writer = options.writer ?? process.stdout
   const lifecycle = new MailerLifecycle('console', options.idempotency)
   return Object.freeze({
     name: 'console',
     async send(message: MailMessage): Promise<void> {
       // Checked on every send: NODE_ENV may be set after the mailer was built.
-      if (inProduction()) throw new TypeError(`console.send: ${PRODUCTION_REFUSAL}`)
+      if (inProduction()) throw new UsageError(`console.send: ${PRODUCTION_REFUSAL}`)
       await lifecycle.send(message, async (checked) => {
         writer.write(render(checked))
       })

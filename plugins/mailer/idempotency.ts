@@ -12,7 +12,7 @@
  * does not know the keys: a transport that dedupes on the
  * `X-AuthCore-Idempotency-Key` header can go further.
  */
-import { BoundedMap } from '../../lib/bounded-map.js'
+import { BoundedMap } from '../../lib/index.js'
 import { milliseconds } from './options.js'
 
 /** How long and how many idempotency keys a mailer remembers. */

@@ -5,18 +5,20 @@
  * `deliver` (and what to release), so the three mailers cannot drift apart on
  * these rules.
  */
-import { AuthError } from '../../lib/errors.js'
+import { AuthError } from '../../lib/index.js'
 import { SendOnce, type IdempotencyOptions } from './idempotency.js'
-import { checkMessage, type CheckedMessage } from './message.js'
+import { messageCheck, type CheckedMessage } from './message.js'
 
 /** The shared half of a mailer; see the module comment. */
 export class MailerLifecycle {
   readonly #name: string
+  readonly #check: (message: unknown) => CheckedMessage
   readonly #once: SendOnce
   #closing: Promise<void> | undefined
 
   constructor(name: string, idempotency?: IdempotencyOptions, now?: () => number) {
     this.#name = name
+    this.#check = messageCheck(name)
     this.#once = new SendOnce(idempotency, now)
   }
 
@@ -26,14 +28,17 @@ export class MailerLifecycle {
   }
 
   /**
-   * Checks `message` (a `TypeError` when malformed), then delivers it unless
+   * Checks `message` (a `UsageError` when malformed), then delivers it unless
    * its idempotency key was sent already. Rejects with `ERR_AUTH_MAIL_FAILED`
    * once closed: a request racing shutdown gets a "try again", not a crash.
    */
   async send(message: unknown, deliver: (message: CheckedMessage) => Promise<void>): Promise<void> {
-    const checked = checkMessage(message, this.#name)
+    const checked = this.#check(message)
     this.assertOpen()
-    await this.#once.run(checked.idempotencyKey, () => deliver(checked))
+    // Deduped per recipient and kind too: a key reused by mistake for another
+    // address must never swallow that address's message.
+    const once = JSON.stringify([checked.toKey, checked.kind, checked.idempotencyKey])
+    await this.#once.run(once, () => deliver(checked))
   }
 
   /** Throws `ERR_AUTH_MAIL_FAILED` once `close()` was called. */

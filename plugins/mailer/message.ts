@@ -2,8 +2,9 @@
  * The checks every mailer applies to a {@link MailMessage} before it goes
  * anywhere. A message is built by AuthCore or a plugin from values already
  * validated (the recipient is a stored, normalised email), so a bad one is a
- * bug in the caller: it rejects with a `TypeError` naming the field, never
- * with an `AuthError` an HTTP client would see as its own fault.
+ * bug in the caller: it rejects with a `UsageError` (a `TypeError`) naming
+ * the field, never with an `AuthError` an HTTP client would see as its own
+ * fault.
  *
  * Header injection is refused here, before a connection is opened: `to`,
  * `subject`, `kind` and `idempotencyKey` may hold no control character (CR and
@@ -11,10 +12,7 @@
  * rules (which refuse commas, semicolons, angle brackets and quotes, so no
  * second recipient can hide in it).
  */
-import { AuthError } from '../../lib/errors.js'
-import { normalizeEmail, type NormalizedEmail } from '../../lib/email.js'
-import type { MailMessage } from '../../lib/mailer-types.js'
-import { ajv, describeErrors } from '../../lib/schema.js'
+import { AuthError, normalizeEmail, optionsCheck, UsageError, type MailMessage, type NormalizedEmail } from '../../lib/index.js'
 import { NO_CONTROL } from './options.js'
 
 /** Longest subject accepted, in characters (RFC 5322's line limit, before any encoding). */
@@ -24,10 +22,12 @@ export const MAX_BODY_LENGTH = 1_000_000
 /** Longest idempotency key accepted, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256
 
-const headerText = (minLength: number, maxLength: number) =>
-  ({ type: 'string', minLength, maxLength, pattern: NO_CONTROL }) as const
+const headerText = (minLength: number, maxLength: number) => ({
+  type: 'string', minLength, maxLength, pattern: NO_CONTROL,
+  description: `text of ${minLength} to ${maxLength} characters with no control character (CR, LF, tab)`,
+}) as const
 
-const validate = ajv.compile({
+const messageSchema = {
   type: 'object',
   required: ['to', 'kind', 'subject', 'text', 'idempotencyKey'],
   properties: {
@@ -38,47 +38,52 @@ const validate = ajv.compile({
     html: { type: 'string', maxLength: MAX_BODY_LENGTH },
     idempotencyKey: headerText(1, MAX_IDEMPOTENCY_KEY_LENGTH),
   },
-})
+} as const
 
-/** A message that passed {@link checkMessage}: a frozen copy, `to` normalised. */
+// The message is checked as the `message` field of an envelope, so every
+// problem is named from it: "message.subject must ...", "message.to is required".
+const envelopeSchema = { type: 'object', required: ['message'], properties: { message: messageSchema } } as const
+
+/** A message that passed a {@link messageCheck}: a frozen copy, `to` normalised. */
 export interface CheckedMessage extends MailMessage {
   /** The recipient's canonical key, to compare addresses. */
   readonly toKey: string
 }
 
 /**
- * Checks `message` and returns a frozen copy of its known fields, so a later
- * change to the caller's object changes nothing sent or recorded. Throws
- * `TypeError` ("`mailer`.send: message.field ...") when a field is missing,
- * too long, holds a control character, or `to` is not one address.
+ * The message check of one mailer, compiled once: it returns a frozen copy of
+ * the message's known fields, so a later change to the caller's object
+ * changes nothing sent or recorded, and throws `UsageError` ("`mailer`.send:
+ * message.field ...") when a field is missing, too long, holds a control
+ * character, or `to` is not one address.
  */
-export function checkMessage(message: unknown, mailer: string): CheckedMessage {
+export function messageCheck(mailer: string): (message: unknown) => CheckedMessage {
   const where = `${mailer}.send`
-  if (message === null || typeof message !== 'object') throw new TypeError(`${where}: message must be an object`)
-  if (!validate(message)) {
-    const problems = describeErrors(validate.errors ?? [], 'field').map((problem) => `message.${problem}`)
-    throw new TypeError(`${where}: ${problems.join('; ')}`)
+  const check = optionsCheck(envelopeSchema, where)
+  return (message) => {
+    if (message === null || typeof message !== 'object') throw new UsageError(`${where}: message must be an object`)
+    check({ message })
+    const m = message as MailMessage
+    const to = recipient(m.to, where)
+    return Object.freeze({
+      to: to.email,
+      toKey: to.key,
+      kind: m.kind,
+      subject: m.subject,
+      text: m.text,
+      ...(m.html === undefined ? {} : { html: m.html }),
+      idempotencyKey: m.idempotencyKey,
+    })
   }
-  const m = message as MailMessage
-  const to = recipient(m.to, where)
-  return Object.freeze({
-    to: to.email,
-    toKey: to.key,
-    kind: m.kind,
-    subject: m.subject,
-    text: m.text,
-    ...(m.html === undefined ? {} : { html: m.html }),
-    idempotencyKey: m.idempotencyKey,
-  })
 }
 
-/** `address` normalised; a `TypeError` naming `field` when it is not one email address. */
+/** `address` normalised; a `UsageError` naming `field` when it is not one email address. */
 export function recipient(address: string, where: string, field = 'message.to'): NormalizedEmail {
   try {
     return normalizeEmail(address, field)
   } catch (err) {
     // normalizeEmail speaks to end users (ERR_AUTH_INPUT_INVALID); here the caller is code.
-    if (err instanceof AuthError) throw new TypeError(`${where}: ${err.message}`)
+    if (err instanceof AuthError) throw new UsageError(`${where}: ${err.message}`)
     throw err
   }
 }

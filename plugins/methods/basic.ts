@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import { AuthError } from '../../lib/errors.js'
-import { normalizeEmail } from '../../lib/email.js'
-import type { SignInInput, SignUpInput } from '../../lib/input.js'
-import type { CredentialsMethod, MethodContext, RouteDeclaration, SignInOutcome } from '../../lib/plugin-types.js'
-import type { UserRecord } from '../../lib/storage-types.js'
-import { normalizeName } from '../../lib/users/name.js'
+import {
+  AuthError, normalizeEmail, normalizeName, type CredentialsMethod, type MethodContext, type RouteDeclaration, type SignInInput,
+  type SignInOutcome, type SignUpInput, type UserRecord,
+} from '../../lib/index.js'
 
 /** The role a sign-up gets: the default, or one from the explicit allow-list; anything else is refused. */
 function signUpRole(requested: string | undefined, roles: MethodContext['roles']): string {

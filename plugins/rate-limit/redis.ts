@@ -19,11 +19,12 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { AuthError } from '../../lib/errors.js'
-import type { CounterState, RateLimitStore } from '../../lib/rate-limit-types.js'
+import {
+  AuthError, optionsCheck, toAuthError, UsageError, type BackendFailure, type CounterState, type RateLimitStore,
+} from '../../lib/index.js'
 import { checkKey, checkNow, checkWindow } from './arguments.js'
 
-export type { CounterState, RateLimitStore } from '../../lib/rate-limit-types.js'
+export type { CounterState, RateLimitStore } from '../../lib/index.js'
 
 /**
  * The members of a Redis client the store uses; an ioredis `Redis` (or
@@ -103,6 +104,15 @@ const UNAVAILABLE_REPLY = /^(?:OOM|LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|
 
 const NAME = 'redisRateLimitStore'
 
+const checkOptions = optionsCheck({
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    prefix: { type: 'string' },
+    timeout: { type: 'integer', minimum: 1, description: 'a positive whole number of milliseconds' },
+  },
+}, NAME)
+
 /**
  * Creates a Redis-backed counter store. Options are checked now; the
  * connection (for a `url`) is opened on first use.
@@ -117,37 +127,35 @@ const NAME = 'redisRateLimitStore'
  * import { redisRateLimitStore } from 'authcore/rate-limit/redis'
  * const counters = redisRateLimitStore({ url: process.env.REDIS_URL! }, { prefix: 'myapp:rl:' })
  * ```
- * @throws TypeError when the connection or options are not valid.
+ * @throws UsageError when the connection or options are not valid.
  */
 export function redisRateLimitStore(connection: RedisConnection, options: RedisRateLimitStoreOptions = {}): RedisRateLimitStore {
-  if (connection === null || typeof connection !== 'object') throw new TypeError(`${NAME}: pass { client } or { url }`)
-  if (options === null || typeof options !== 'object') throw new TypeError(`${NAME}: options must be an object`)
+  if (connection === null || typeof connection !== 'object') throw new UsageError(`${NAME}: pass { client } or { url }`)
+  checkOptions(options)
   const { prefix = 'authcore:rl:', timeout = 2000 } = options
-  if (typeof prefix !== 'string') throw new TypeError(`${NAME}: options.prefix must be a string`)
-  if (!Number.isInteger(timeout) || timeout < 1) throw new TypeError(`${NAME}: options.timeout must be a positive integer (milliseconds)`)
   const given = connection as { client?: unknown; url?: unknown }
-  if ((given.client === undefined) === (given.url === undefined)) throw new TypeError(`${NAME}: pass exactly one of client and url`)
+  if ((given.client === undefined) === (given.url === undefined)) throw new UsageError(`${NAME}: pass exactly one of client and url`)
   if (given.client !== undefined) {
     const client = given.client as Partial<RedisClientLike> | null
     if (client === null || typeof client !== 'object' || typeof client.evalsha !== 'function' || typeof client.eval !== 'function' ||
       typeof client.del !== 'function') {
-      throw new TypeError(`${NAME}: client must be an ioredis-compatible client (evalsha, eval, del)`)
+      throw new UsageError(`${NAME}: client must be an ioredis-compatible client (evalsha, eval, del)`)
     }
     return Object.freeze(new RedisStore(() => Promise.resolve(client as RedisClientLike), false, prefix, timeout))
   }
   const url = given.url
-  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw new TypeError(`${NAME}: url must be a redis:// or rediss:// URL`)
+  if (typeof url !== 'string' || !/^rediss?:\/\/./.test(url)) throw new UsageError(`${NAME}: url must be a redis:// or rediss:// URL`)
   return Object.freeze(new RedisStore(() => createClient(url, timeout), true, prefix, timeout))
 }
 
 async function createClient(url: string, timeout: number): Promise<RedisClientLike> {
   const module = (await import('ioredis').catch((cause: unknown) => {
-    throw new TypeError(`${NAME}: the ioredis package is needed for a url (npm install ioredis)`, { cause })
+    throw new UsageError(`${NAME}: the ioredis package is needed for a url (npm install ioredis)`, { cause })
   })) as unknown as { default?: unknown; Redis?: unknown }
   const Redis = (module.Redis ?? module.default) as (new (url: string, options: object) => RedisClientLike & {
     on(event: 'error', listener: (err: Error) => void): unknown
   }) | undefined
-  if (typeof Redis !== 'function') throw new TypeError(`${NAME}: the installed ioredis module has no Redis class`)
+  if (typeof Redis !== 'function') throw new UsageError(`${NAME}: the installed ioredis module has no Redis class`)
   const client = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeout,
@@ -245,7 +253,7 @@ class RedisStore implements RedisRateLimitStore {
       const client = await this.#client
       return await withTimeout(fn(client), this.#timeout)
     } catch (err) {
-      throw toAuthError(err)
+      throw toAuthError(err, classify)
     }
   }
 }
@@ -262,16 +270,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   })
 }
 
-function toAuthError(err: unknown): AuthError | TypeError {
-  if (err instanceof AuthError) return err
-  // Our own "ioredis is not installed" is caller misuse, and stays a TypeError.
-  if (err instanceof TypeError && err.message.startsWith(`${NAME}:`)) return err
-  // An error reply to the command itself is a fault of the data, not of the connection.
+// A reply to the command itself (a key holding something else, say) is a
+// fault of the data; anything else (refused, timed out, closed, a reply
+// meaning "cannot serve now") means Redis is unavailable. UsageErrors (our own
+// "ioredis is not installed") pass through toAuthError untouched.
+function classify(err: unknown): BackendFailure {
   const isReply = (err as { name?: unknown } | null)?.name === 'ReplyError'
-  if (isReply && !UNAVAILABLE_REPLY.test(messageOf(err))) {
-    return new AuthError('ERR_AUTH_STORAGE_FAILED', undefined, { cause: err })
-  }
-  return new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: err })
+  return isReply && !UNAVAILABLE_REPLY.test(messageOf(err)) ? 'other' : 'unavailable'
 }
 
 function messageOf(err: unknown): string {

@@ -1,5 +1,5 @@
 /** Conformance (credentials): data, Date ownership, misuse and a closed plugin. */
-import { MAX_CREDENTIAL_DATA_BYTES } from '../../lib/credential-types.js'
+import { MAX_CREDENTIAL_DATA_BYTES } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { rejectsTypeError, rejectsWith, withPlugin } from './kit-helpers.js'
 import { newCredential, objectOfBytes, storeOf } from './record-helpers.js'

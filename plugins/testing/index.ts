@@ -17,13 +17,13 @@
  *
  * @module
  */
-import type { StoragePlugin } from '../../lib/storage-types.js'
+import type { StoragePlugin } from '../../lib/index.js'
 import { concurrencyCases } from './concurrency-cases.js'
 import { credentialCases } from './credential-cases.js'
 import { credentialInputCases } from './credential-input-cases.js'
 import { credentialUpdateCases } from './credential-update-cases.js'
 import { crudCases } from './crud-cases.js'
-import { newScope } from './kit-helpers.js'
+import { groupTests, kitOptionsCheck, newScope } from './kit-helpers.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { lifecycleCases } from './lifecycle-cases.js'
 import { oneTimeTokenCases } from './one-time-token-cases.js'
@@ -39,11 +39,10 @@ import { transactionCases } from './transaction-cases.js'
 
 export type { ConformanceTest, RateLimitConformanceOptions, StorageConformanceOptions } from './kit-types.js'
 export type { StoragePlugin }
-export type { RateLimitStore } from '../../lib/rate-limit-types.js'
+export type { Mailer, MailMessage, RateLimitStore } from '../../lib/index.js'
 export { HOSTILE_STRINGS } from './string-cases.js'
 export { runRateLimitStoreConformance } from './rate-limit-kit.js'
 export { memoryMailer, type MemoryMailer, type MemoryMailerOptions } from './memory-mailer.js'
-export type { Mailer, MailMessage } from '../../lib/mailer-types.js'
 export type { IdempotencyOptions } from '../mailer/idempotency.js'
 
 /**
@@ -67,12 +66,10 @@ export type { IdempotencyOptions } from '../mailer/idempotency.js'
  *
  * Returns a promise that settles when every group has run.
  *
- * @throws TypeError when `options` lacks `name` or `create`.
+ * @throws UsageError when `options` lacks `name` or `create`.
  */
 export function runStorageConformance(t: ConformanceTest, options: StorageConformanceOptions): Promise<unknown> {
-  if (options === null || typeof options !== 'object' || typeof options.create !== 'function' || typeof options.name !== 'string') {
-    throw new TypeError('runStorageConformance: options.name and options.create are required')
-  }
+  checkOptions(options)
   const groups: [string, (t: ConformanceTest, o: StorageConformanceOptions) => void][] = [
     ['user operations', crudCases],
     ['paging', pagingCases],
@@ -88,7 +85,7 @@ export function runStorageConformance(t: ConformanceTest, options: StorageConfor
     ['credentials', 'credentials', (sub, o) => { credentialCases(sub, o); credentialUpdateCases(sub, o); credentialInputCases(sub, o) }],
   ]
   return Promise.all([
-    ...groups.map(([label, register]) => t.test(`${options.name}: ${label}`, async (sub) => { register(sub, options) })),
+    ...groupTests(t, options, groups),
     ...optional.map(([label, member, register]) => t.test(`${options.name}: ${label}`, async (sub) => {
       if (!(await offers(options, member))) {
         // A skip, not a silent pass: the summary shows that this part of the contract went unchecked.
@@ -101,6 +98,8 @@ export function runStorageConformance(t: ConformanceTest, options: StorageConfor
     })),
   ])
 }
+
+const checkOptions = kitOptionsCheck('runStorageConformance')
 
 /** The optional members of a storage plugin the kit probes for. */
 type OptionalMember = 'sessions' | 'rateLimits' | 'oneTimeTokens' | 'credentials'

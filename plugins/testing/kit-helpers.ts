@@ -3,10 +3,27 @@
  * subtest, user fixtures and coded-error assertions.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { NewSession, SessionRecord } from '../../lib/session-types.js'
-import type { NewUser, StoragePlugin, UserRecord } from '../../lib/storage-types.js'
+import { optionsCheck, type NewSession, type NewUser, type SessionRecord, type StoragePlugin, type UserRecord } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { storeOf } from './record-helpers.js'
+
+/** The options check of a kit's entry point `kit`: `name` (a non-empty string) and `create` (a function) are required. */
+export function kitOptionsCheck(kit: string): (options: unknown) => void {
+  return optionsCheck({
+    type: 'object',
+    required: ['name', 'create'],
+    properties: { name: { type: 'string', minLength: 1 }, create: { kind: 'function', description: 'a function' } },
+  }, kit)
+}
+
+/** Registers each group as a subtest `<options.name>: <label>` of `t`, which hands it `options`. */
+export function groupTests<O extends { name: string }>(
+  t: ConformanceTest,
+  options: O,
+  groups: readonly (readonly [string, (t: ConformanceTest, options: O) => unknown])[],
+): unknown[] {
+  return groups.map(([label, register]) => t.test(`${options.name}: ${label}`, async (sub) => { register(sub, options) }))
+}
 
 /** A new unique scope: lower-case letters and digits, starting with a letter. */
 export function newScope(): string {

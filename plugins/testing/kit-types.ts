@@ -3,8 +3,7 @@
  * its caller and declares only the slice of tap's `Test` it uses, so it has
  * no runtime or type dependency on tap.
  */
-import type { RateLimitStore } from '../../lib/rate-limit-types.js'
-import type { StoragePlugin } from '../../lib/storage-types.js'
+import type { RateLimitStore, StoragePlugin } from '../../lib/index.js'
 
 /** The members of a tap `Test` the kit uses (a tap `t` satisfies it). */
 export interface ConformanceTest {

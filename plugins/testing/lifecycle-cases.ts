@@ -1,5 +1,5 @@
 /** Conformance: init() idempotence and concurrency, close(), and a database that goes away. */
-import type { StoragePlugin } from '../../lib/storage-types.js'
+import type { StoragePlugin } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { describe, hasCode, newScope, newSession, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
 import { newCredential, newToken, PURPOSE } from './record-helpers.js'

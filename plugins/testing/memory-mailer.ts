@@ -5,13 +5,11 @@
  * passes against it does not hide a message the SMTP mailer would refuse, nor
  * a second link the SMTP mailer would not send.
  */
-import { AuthError } from '../../lib/errors.js'
-import type { Mailer, MailMessage } from '../../lib/mailer-types.js'
-import { ajv } from '../../lib/schema.js'
+import { AuthError, type Mailer, type MailMessage } from '../../lib/index.js'
 import { idempotencySchema, type IdempotencyOptions } from '../mailer/idempotency.js'
 import { MailerLifecycle } from '../mailer/lifecycle.js'
 import { recipient, type CheckedMessage } from '../mailer/message.js'
-import { checkOptions } from '../mailer/options.js'
+import { mailerOptionsCheck } from '../mailer/options.js'
 
 /** Options of {@link memoryMailer}. */
 export interface MemoryMailerOptions {
@@ -42,16 +40,16 @@ export interface MemoryMailer extends Mailer {
 
 const NAME = 'memoryMailer'
 
-const validate = ajv.compile({
+const checkOptions = mailerOptionsCheck({
   type: 'object',
   additionalProperties: false,
   properties: { idempotency: idempotencySchema, now: { kind: 'function', description: 'a function returning milliseconds' } },
-})
+}, NAME)
 
 /**
  * Creates an in-memory mailer for tests.
  *
- * @throws TypeError when an option is invalid.
+ * @throws UsageError when an option is invalid.
  *
  * @example
  * ```ts
@@ -63,7 +61,7 @@ const validate = ajv.compile({
  * ```
  */
 export function memoryMailer(options: MemoryMailerOptions = {}): MemoryMailer {
-  checkOptions(validate, options, NAME)
+  checkOptions(options)
   const lifecycle = new MailerLifecycle('memory', options.idempotency, options.now)
   let sent: CheckedMessage[] = []
   let failures: unknown[] = []

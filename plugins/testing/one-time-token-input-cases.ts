@@ -1,5 +1,5 @@
 /** Conformance (one-time tokens): payloads, Date ownership, misuse and a closed plugin. */
-import { MAX_ONE_TIME_PAYLOAD_BYTES } from '../../lib/one-time-token-types.js'
+import { MAX_ONE_TIME_PAYLOAD_BYTES } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { rejectsTypeError, rejectsWith, withPlugin } from './kit-helpers.js'
 import { newToken, objectOfBytes, PURPOSE, storeOf } from './record-helpers.js'

@@ -27,13 +27,15 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
     t.equal((await tokens.consumeToken(PURPOSE, fresh.secretHash, later))?.id, fresh.id, 'the new token is usable')
   }))
 
-  t.test(`${CREATORS} concurrent createToken with revokeOthers for one user all succeed; the next one is then the only usable one`, (t) =>
+  t.test(`${CREATORS} concurrent createToken with revokeOthers for one user all succeed and leave one usable; the next one is then the only usable one`, (t) =>
     withPlugin(options, async (plugin) => {
       const tokens = storeOf(t, plugin, 'oneTimeTokens')
       const now = new Date()
       const results = await Promise.allSettled(Array.from({ length: CREATORS }, () => tokens.createToken(newToken('burst', now), { revokeOthers: true })))
       t.same(results.filter((r) => r.status === 'rejected').map((r) => describe((r as PromiseRejectedResult).reason)), [],
         'no create failed (a deadlock between them is the plugin\'s to resolve)')
+      t.equal(await tokens.revokeTokens(PURPOSE, 'burst', now), 1,
+        'exactly one of the concurrent creates is left usable (each revoked the others: serialise them per purpose and user)')
       const last = await tokens.createToken(newToken('burst', now), { revokeOthers: true })
       t.ok(await tokens.findToken(PURPOSE, last.secretHash, now), 'the next create with revokeOthers is usable')
       t.equal(await tokens.revokeTokens(PURPOSE, 'burst', now), 1, 'and the only usable one')

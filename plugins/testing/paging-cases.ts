@@ -1,5 +1,5 @@
 /** Conformance: listUsers paging, limits and cursors. */
-import type { StoragePlugin, UserRecord } from '../../lib/storage-types.js'
+import type { StoragePlugin, UserRecord } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { newUser, rejectsTypeError, rejectsWith, withPlugin } from './kit-helpers.js'
 

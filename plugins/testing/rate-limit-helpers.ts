@@ -1,5 +1,5 @@
 /** Helpers of the RateLimitStore conformance cases: a fresh store per subtest and clock handling. */
-import type { RateLimitStore } from '../../lib/rate-limit-types.js'
+import type { RateLimitStore } from '../../lib/index.js'
 import type { ConformanceTest, RateLimitConformanceOptions } from './kit-types.js'
 import { newScope } from './kit-helpers.js'
 

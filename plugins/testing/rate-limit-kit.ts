@@ -1,8 +1,11 @@
 /** The RateLimitStore conformance suite, and its run against a storage plugin's `rateLimits`. */
-import type { StoragePlugin } from '../../lib/storage-types.js'
+import type { StoragePlugin } from '../../lib/index.js'
 import type { ConformanceTest, RateLimitConformanceOptions, StorageConformanceOptions } from './kit-types.js'
+import { groupTests, kitOptionsCheck } from './kit-helpers.js'
 import { rateLimitCases } from './rate-limit-cases.js'
 import { rateLimitConcurrencyCases } from './rate-limit-concurrency-cases.js'
+
+const checkOptions = kitOptionsCheck('runRateLimitStoreConformance')
 
 /**
  * Runs the counter conformance suite as subtests of `t`: the first hit opens
@@ -19,17 +22,15 @@ import { rateLimitConcurrencyCases } from './rate-limit-concurrency-cases.js'
  * import { runRateLimitStoreConformance } from 'authcore/testing'
  * runRateLimitStoreConformance(t, { name: 'memory', create: () => new MemoryRateLimitStore() })
  * ```
- * @throws TypeError when `options` lacks `name` or `create`.
+ * @throws UsageError when `options` lacks `name` or `create`.
  */
 export function runRateLimitStoreConformance(t: ConformanceTest, options: RateLimitConformanceOptions): Promise<unknown> {
-  if (options === null || typeof options !== 'object' || typeof options.create !== 'function' || typeof options.name !== 'string') {
-    throw new TypeError('runRateLimitStoreConformance: options.name and options.create are required')
-  }
+  checkOptions(options)
   const groups: [string, (t: ConformanceTest, o: RateLimitConformanceOptions) => void][] = [
     ['counter windows', rateLimitCases],
     ['counter concurrency and keys', rateLimitConcurrencyCases],
   ]
-  return Promise.all(groups.map(([label, register]) => t.test(`${options.name}: ${label}`, async (sub) => { register(sub, options) })))
+  return Promise.all(groupTests(t, options, groups))
 }
 
 /** Runs the counter suite against `storage.rateLimits` of plugins from `options.create` (each initialised first). */

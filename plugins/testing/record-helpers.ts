@@ -3,9 +3,9 @@
  * comparable shapes and the plugin's optional stores.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { CredentialRecord, NewCredential } from '../../lib/credential-types.js'
-import type { NewOneTimeToken, OneTimeTokenRecord } from '../../lib/one-time-token-types.js'
-import type { StoragePlugin, TransactionStore } from '../../lib/storage-types.js'
+import type {
+  CredentialRecord, NewCredential, NewOneTimeToken, OneTimeTokenRecord, StoragePlugin, TransactionStore,
+} from '../../lib/index.js'
 import type { ConformanceTest } from './kit-types.js'
 
 /** The purpose the token cases use unless they say otherwise. */

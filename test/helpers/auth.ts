@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { AuthCore, type AuthCoreOptions } from '../../lib/index.js'
-import { sqliteStorage } from '../../plugins/storage/sqlite.js'
+import { sqliteStorage } from '../../plugins/storage/sqlite/index.js'
 import { newSecret } from './keys.js'
 
 /** An AuthCore over a fresh in-memory SQLite database, closed when the test ends. */

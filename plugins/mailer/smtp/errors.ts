@@ -6,7 +6,7 @@
  * may reference the message being sent, and causes end up in logs; a
  * one-time link in a log is a stolen account.
  */
-import { AuthError } from '../../../lib/errors.js'
+import { AuthError } from '../../../lib/index.js'
 
 /** The `cause` of an `ERR_AUTH_MAIL_FAILED` from the SMTP mailer. */
 export class SmtpFailure extends Error {

@@ -9,7 +9,8 @@
  *   `'error'` event can end the process.
  * - A malformed message (a control character such as CR or LF in `to`,
  *   `subject` or the key, or a `to` that is not one address) rejects with a
- *   `TypeError` before any connection is opened: the message comes from code.
+ *   `UsageError` (a `TypeError`) before any connection is opened: the message
+ *   comes from code.
  * - Each message carries its idempotency key in the `X-AuthCore-Idempotency-Key`
  *   header, and the mailer sends a key once within its memory (see
  *   {@link IdempotencyOptions}: one hour, 10 000 keys, this process only).
@@ -18,14 +19,14 @@
  *
  * @module
  */
-import type { Mailer, MailMessage } from '../../../lib/mailer-types.js'
+import type { Mailer, MailMessage } from '../../../lib/index.js'
 import { MailerLifecycle } from '../lifecycle.js'
 import type { CheckedMessage } from '../message.js'
 import { mailFailed } from './errors.js'
 import { resolveSmtpOptions, type SmtpMailerOptions, type SmtpSettings } from './options.js'
 import { createSmtpTransport, type OutgoingMail, type SmtpTransport } from './transport.js'
 
-export type { Mailer, MailMessage } from '../../../lib/mailer-types.js'
+export type { Mailer, MailMessage } from '../../../lib/index.js'
 export type { IdempotencyOptions } from '../idempotency.js'
 export type { SmtpMailerOptions } from './options.js'
 export { SmtpFailure } from './errors.js'
@@ -52,7 +53,7 @@ export interface SmtpMailer extends Mailer {
 const NAME = 'smtpMailer'
 
 /**
- * Creates an SMTP mailer. Options are checked now (a `TypeError` naming the
+ * Creates an SMTP mailer. Options are checked now (a `UsageError` naming the
  * field); nodemailer is loaded and the first connection opened on the first
  * `send` or `verify`.
  *

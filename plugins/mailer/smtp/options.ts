@@ -5,10 +5,10 @@
  * password reset.
  */
 import { BlockList, isIP } from 'node:net'
-import { ajv } from '../../../lib/schema.js'
+import { UsageError } from '../../../lib/index.js'
 import { idempotencySchema, type IdempotencyOptions } from '../idempotency.js'
 import { recipient } from '../message.js'
-import { checkOptions, milliseconds, NO_CONTROL } from '../options.js'
+import { mailerOptionsCheck, milliseconds, NO_CONTROL } from '../options.js'
 
 /** Options of `smtpMailer`. */
 export interface SmtpMailerOptions {
@@ -67,7 +67,7 @@ const NAME = 'smtpMailer'
 const DEFAULT_TIMEOUT = 10_000
 const timeout = milliseconds(300_000)
 
-const validate = ajv.compile({
+const checkOptions = mailerOptionsCheck({
   type: 'object',
   additionalProperties: false,
   required: ['url', 'from'],
@@ -106,14 +106,14 @@ const validate = ajv.compile({
     },
     idempotency: idempotencySchema,
   },
-})
+}, NAME)
 
 /**
- * Checks `options` and resolves defaults. Throws `TypeError` naming the bad
+ * Checks `options` and resolves defaults. Throws `UsageError` naming the bad
  * field; no message repeats a value (the URL or the password).
  */
 export function resolveSmtpOptions(options: SmtpMailerOptions): SmtpSettings {
-  checkOptions(validate, options, NAME)
+  checkOptions(options)
   const server = parseServerUrl(options.url)
   const from = recipient(options.from, NAME, 'from').email
   const pool = options.pool === true ? {} : options.pool || undefined
@@ -143,20 +143,20 @@ function parseServerUrl(raw: string): { host: string; port: number; secure: bool
   try {
     url = new URL(raw)
   } catch {
-    throw new TypeError(`${NAME}: ${shape}`)
+    throw new UsageError(`${NAME}: ${shape}`)
   }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new TypeError(`${NAME}: ${shape}`)
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new UsageError(`${NAME}: ${shape}`)
   if (url.username !== '' || url.password !== '') {
-    throw new TypeError(`${NAME}: url must not hold credentials; give them in auth`)
+    throw new UsageError(`${NAME}: url must not hold credentials; give them in auth`)
   }
   if (!HOST_RE.test(url.hostname) || (url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
-    throw new TypeError(`${NAME}: ${shape}`)
+    throw new UsageError(`${NAME}: ${shape}`)
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
-  if (url.hostname.startsWith('[') && isIP(host) !== 6) throw new TypeError(`${NAME}: ${shape}`)
+  if (url.hostname.startsWith('[') && isIP(host) !== 6) throw new UsageError(`${NAME}: ${shape}`)
   const secure = url.protocol === 'smtps:'
   const port = url.port === '' ? (secure ? 465 : 587) : Number(url.port)
-  if (port === 0) throw new TypeError(`${NAME}: url must name a port from 1 to 65535`)
+  if (port === 0) throw new UsageError(`${NAME}: url must name a port from 1 to 65535`)
   return { host, port, secure }
 }
 

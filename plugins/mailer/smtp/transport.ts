@@ -3,6 +3,7 @@
  * dependency, imported the first time a transport is needed, so neither
  * `import 'authcore'` nor an app without mail ever loads it.
  */
+import { UsageError } from '../../../lib/index.js'
 import type { SmtpSettings } from './options.js'
 
 /** What the mailer uses of a nodemailer transporter. */
@@ -24,12 +25,12 @@ export interface OutgoingMail {
 
 /**
  * Imports nodemailer and creates a transport for `settings`. Rejects with a
- * `TypeError` when nodemailer is not installed (a set-up mistake to fix, not
+ * `UsageError` when nodemailer is not installed (a set-up mistake to fix, not
  * a mail outage to retry).
  */
 export async function createSmtpTransport(settings: SmtpSettings, mailer: string): Promise<SmtpTransport> {
   const nodemailer = await import('nodemailer').catch((cause: unknown) => {
-    throw new TypeError(`${mailer}: the nodemailer package is needed (npm install nodemailer)`, { cause })
+    throw new UsageError(`${mailer}: the nodemailer package is needed (npm install nodemailer)`, { cause })
   })
   const { timeouts, pool } = settings
   const transport = nodemailer.createTransport({

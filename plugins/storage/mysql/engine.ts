@@ -6,12 +6,12 @@
  * accent-insensitively, and a trailing space is significant.
  */
 import { Kysely, MysqlDialect, sql } from 'kysely'
-import type { MysqlPoolLike } from './driver-types.js'
-import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
+import type { MysqlPoolLike } from '../kysely/driver-types.js'
+import { errorCode, errorMessage, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
   AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
-} from './storage-engine.js'
-import { uniqueIndexClass } from './storage-engine.js'
+} from '../kysely/storage-engine.js'
+import { uniqueIndexClass } from '../kysely/storage-engine.js'
 
 const LOCK_TIMEOUT_SECONDS = 60
 

@@ -2,7 +2,7 @@
  * Opaque paging cursors: the last id of a page, base64url-encoded behind a
  * version prefix so a made-up string is recognised and refused.
  */
-import { AuthError } from '../../lib/errors.js'
+import { AuthError } from '../../../lib/index.js'
 
 const PREFIX = 'u1:'
 // Ids are at most a few hundred bytes; a longer cursor is not one of ours.

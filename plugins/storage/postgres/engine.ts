@@ -5,12 +5,12 @@
  * nothing behind.
  */
 import { Kysely, PostgresDialect, sql } from 'kysely'
-import type { PgPoolLike } from './driver-types.js'
-import { errorCode, isUnavailableError } from './error-mapping.js'
+import type { PgPoolLike } from '../kysely/driver-types.js'
+import { errorCode, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
   AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
-} from './storage-engine.js'
-import { uniqueIndexClass } from './storage-engine.js'
+} from '../kysely/storage-engine.js'
+import { uniqueIndexClass } from '../kysely/storage-engine.js'
 
 // Arbitrary but fixed: every AuthCore process on a database agrees on it.
 const MIGRATION_LOCK_KEY = 0x4175_7468_436f
@@ -102,6 +102,10 @@ class PostgresEngine implements StorageEngine {
 
   encodeBool(value: boolean): unknown {
     return value
+  }
+
+  async lockInTransaction(db: AnyKysely, key: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(db)
   }
 
   withMigrationLock<T>(fn: (db: AnyKysely) => Promise<T>): Promise<T> {

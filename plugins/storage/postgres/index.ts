@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { PgPoolConstructor, PgPoolLike } from './driver-types.js'
-import { createKyselyStorage, type KyselyStoragePlugin } from './kysely-storage.js'
-import { createPostgresEngine } from './postgres-engine.js'
-import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from './storage-options.js'
+import type { PgPoolConstructor, PgPoolLike } from '../kysely/driver-types.js'
+import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+import { createPostgresEngine } from './engine.js'
+import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from '../kysely/storage-options.js'
 
-export type { AdoptionConflict, StorageTableNames, StorageWarning } from './storage-options.js'
-export type { KyselyStoragePlugin } from './kysely-storage.js'
-export type { PgPoolLike } from './driver-types.js'
+export type { AdoptionConflict, StorageTableNames, StorageWarning } from '../kysely/storage-options.js'
+export type { KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+export type { PgPoolLike } from '../kysely/driver-types.js'
 
 /** Options of {@link postgresStorage}: exactly one of `pool` and `connectionString`. */
 export interface PostgresStorageOptions extends CommonStorageOptions {

@@ -1,8 +1,9 @@
 /**
  * What differs between SQLite, Postgres and MySQL, behind one small internal
- * interface. The shared kysely implementation (kysely-storage.ts) talks only to
- * this; each dialect file fills it in.
+ * interface. The shared kysely implementation (storage-plugin.ts) talks only to
+ * this; each engine folder's engine.ts (sqlite/, postgres/, mysql/) fills it in.
  */
+import type { BackendFailure } from '../../../lib/index.js'
 import type { CompiledQuery, Kysely } from 'kysely'
 
 /** Kysely over tables whose names are chosen at run time. */
@@ -52,7 +53,7 @@ export type CredentialColumn = (typeof CREDENTIAL_COLUMNS)[number]
  * (kind, subject) (`ERR_AUTH_CREDENTIAL_EXISTS`), or any other (a primary
  * key, a token's secret hash: a fault, not a conflict a caller can resolve).
  */
-export type ErrorClass = 'unique-email' | 'unique-credential' | 'unique-other' | 'unavailable' | 'other'
+export type ErrorClass = BackendFailure
 
 /** Marker a fast reader returns when it cannot answer now and the kysely path must. */
 export const USE_SLOW_PATH: unique symbol = Symbol('authcore.storage.slow-path')
@@ -98,6 +99,13 @@ export interface StorageEngine {
   addColumn(db: AnyKysely, table: string, column: string, type: string): Promise<void>
   /** Creates an index (a unique one with `unique`) on `table(columns)` unless it exists. */
   createIndex(db: AnyKysely, table: string, index: string, columns: readonly string[], unique?: boolean): Promise<void>
+  /**
+   * Optional: takes a lock on `key` until the transaction `db` ends, where
+   * the engine's isolation would otherwise let two transactions miss each
+   * other's inserts (Postgres: READ COMMITTED). SQLite has one writer, and
+   * MySQL's locking update already serialises the writes it guards.
+   */
+  lockInTransaction?(db: AnyKysely, key: string): Promise<void>
   /** Classifies a driver error. */
   classify(err: unknown): ErrorClass
   /**

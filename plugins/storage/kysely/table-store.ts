@@ -3,7 +3,7 @@
  * counters, one-time tokens, credentials): what they hold, and the one way
  * they run a query, so that no driver error escapes any of them.
  */
-import type { AuthError } from '../../lib/errors.js'
+import type { AuthError, UsageError } from '../../../lib/index.js'
 import { toAuthError } from './error-mapping.js'
 import type { AnyKysely, StorageEngine } from './storage-engine.js'
 
@@ -33,8 +33,8 @@ export abstract class TableStore {
     }
   }
 
-  /** `err` as an AuthError, classified by the engine. */
-  protected toAuthError(err: unknown): AuthError {
+  /** `err` as an AuthError, classified by the engine (a usage error passes through as it is). */
+  protected toAuthError(err: unknown): AuthError | UsageError {
     return toAuthError(err, this.#classify)
   }
 }

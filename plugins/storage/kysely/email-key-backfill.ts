@@ -8,7 +8,7 @@
  * other row keeps a NULL key (no lookup matches NULL) and is reported.
  */
 import { sql } from 'kysely'
-import { normalizeEmail } from '../../lib/email.js'
+import { normalizeEmail } from '../../../lib/index.js'
 import type { AnyKysely } from './storage-engine.js'
 import type { AdoptionConflict } from './storage-options.js'
 

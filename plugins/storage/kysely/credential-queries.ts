@@ -7,8 +7,8 @@
  * unique in the database, and an update compares the version in the very
  * statement that advances it.
  */
-import type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential } from '../../lib/credential-types.js'
-import { MAX_CREDENTIAL_DATA_BYTES } from '../../lib/credential-types.js'
+import type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential } from '../../../lib/index.js'
+import { MAX_CREDENTIAL_DATA_BYTES } from '../../../lib/index.js'
 import { assertDate, assertKey, assertObject, assertString, copyDate } from './arguments.js'
 import { updateOne } from './conditional-update.js'
 import { decodeJsonObject, encodeJsonObject } from './json-column.js'

@@ -2,8 +2,8 @@
  * Database row -> UserRecord (and SessionRecord). On the hot path, so it is one object literal
  * with typeof checks and no allocation beyond the record and its two Dates.
  */
-import type { SessionRecord } from '../../lib/session-types.js'
-import type { UserRecord } from '../../lib/storage-types.js'
+import type { SessionRecord } from '../../../lib/index.js'
+import type { UserRecord } from '../../../lib/index.js'
 
 /** A users row as the drivers return it (types vary by engine). */
 export interface UserRow {

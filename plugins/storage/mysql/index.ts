@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { MysqlCreatePool, MysqlPoolLike, MysqlPromisePoolLike } from './driver-types.js'
-import { createKyselyStorage, type KyselyStoragePlugin } from './kysely-storage.js'
-import { createMysqlEngine } from './mysql-engine.js'
-import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from './storage-options.js'
+import type { MysqlCreatePool, MysqlPoolLike, MysqlPromisePoolLike } from '../kysely/driver-types.js'
+import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+import { createMysqlEngine } from './engine.js'
+import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from '../kysely/storage-options.js'
 
-export type { AdoptionConflict, StorageTableNames, StorageWarning } from './storage-options.js'
-export type { KyselyStoragePlugin } from './kysely-storage.js'
-export type { MysqlPoolLike, MysqlPromisePoolLike } from './driver-types.js'
+export type { AdoptionConflict, StorageTableNames, StorageWarning } from '../kysely/storage-options.js'
+export type { KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+export type { MysqlPoolLike, MysqlPromisePoolLike } from '../kysely/driver-types.js'
 
 /** Options of {@link mysqlStorage}: exactly one of `pool` and `uri`. */
 export interface MysqlStorageOptions extends CommonStorageOptions {

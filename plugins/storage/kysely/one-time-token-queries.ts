@@ -6,8 +6,8 @@
  * consuming and revoking both set `consumed_at`, so a token is spent at most
  * once whichever comes first. Only the secret's hash is ever stored.
  */
-import type { NewOneTimeToken, OneTimeTokenRecord, OneTimeTokenStore } from '../../lib/one-time-token-types.js'
-import { MAX_ONE_TIME_PAYLOAD_BYTES } from '../../lib/one-time-token-types.js'
+import type { NewOneTimeToken, OneTimeTokenRecord, OneTimeTokenStore } from '../../../lib/index.js'
+import { MAX_ONE_TIME_PAYLOAD_BYTES } from '../../../lib/index.js'
 import { assertDate, assertKey, assertObject, assertString, copyDate } from './arguments.js'
 import { atomically, updateOne, whereAll, type Condition } from './conditional-update.js'
 import { decodeJsonObject, encodeJsonObject } from './json-column.js'
@@ -53,6 +53,8 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
         // queue on them rather than deadlock over each other's new rows (the one deadlock left, between the
         // very first tokens of a user, is retried by atomically). A failing insert rolls the revocation back.
         await atomically(this.db, async (db) => {
+          // Postgres: without it, concurrent creates each miss the others' uncommitted rows and all stay usable.
+          await this.engine.lockInTransaction?.(db, `${this.table}:${token.purpose}:${token.userId as string}`)
           await this.#revoke(db, token.purpose, token.userId as string, token.createdAt)
           await insert(db)
         })

@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
-import type { CounterState, RateLimitStore } from '../../lib/rate-limit-types.js'
-import { checkKey, checkNow, checkWindow } from '../rate-limit/arguments.js'
+import type { CounterState, RateLimitStore } from '../../../lib/index.js'
+import { checkKey, checkNow, checkWindow } from '../../rate-limit/arguments.js'
 import { retryDeadlocks } from './conditional-update.js'
 import { toDate } from './row-mapping.js'
 import type { AnyKysely } from './storage-engine.js'

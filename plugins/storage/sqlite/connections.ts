@@ -9,8 +9,8 @@
  */
 import { resolve } from 'node:path'
 import { Kysely, SqliteDialect } from 'kysely'
-import type { SqliteDatabaseConstructor, SqliteDatabaseHandle } from './driver-types.js'
-import type { AnyKysely } from './storage-engine.js'
+import type { SqliteDatabaseConstructor, SqliteDatabaseHandle } from '../kysely/driver-types.js'
+import type { AnyKysely } from '../kysely/storage-engine.js'
 
 /** The writer (through kysely) and, for a file, a read-only connection. */
 export interface SqliteConnections {

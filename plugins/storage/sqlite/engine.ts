@@ -8,13 +8,13 @@
  */
 import type { CompiledQuery } from 'kysely'
 import { sql } from 'kysely'
-import type { SqliteDatabaseHandle, SqliteStatementHandle } from './driver-types.js'
-import { acquireConnections, releaseConnections, type SqliteConnections } from './sqlite-connections.js'
-import { errorCode, errorMessage, isUnavailableError } from './error-mapping.js'
+import type { SqliteDatabaseHandle, SqliteStatementHandle } from '../kysely/driver-types.js'
+import { acquireConnections, releaseConnections, type SqliteConnections } from './connections.js'
+import { errorCode, errorMessage, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
   AnyKysely, CredentialColumn, ErrorClass, FastRead, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
-} from './storage-engine.js'
-import { USE_SLOW_PATH, uniqueColumnsClass } from './storage-engine.js'
+} from '../kysely/storage-engine.js'
+import { USE_SLOW_PATH, uniqueColumnsClass } from '../kysely/storage-engine.js'
 
 /** What the SQLite engine needs: a file to open, or a handle the caller owns. */
 export interface SqliteEngineConfig {

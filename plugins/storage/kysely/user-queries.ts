@@ -4,9 +4,9 @@
  */
 import type { CompiledQuery } from 'kysely'
 import { sql } from 'kysely'
-import { AuthError } from '../../lib/errors.js'
-import type { ListUsersQuery, NewUser, UserPage, UserPatch, UserRecord, UserStore } from '../../lib/storage-types.js'
-import { MAX_PAGE_SIZE } from '../../lib/storage-types.js'
+import { AuthError } from '../../../lib/index.js'
+import type { ListUsersQuery, NewUser, UserPage, UserPatch, UserRecord, UserStore } from '../../../lib/index.js'
+import { MAX_PAGE_SIZE } from '../../../lib/index.js'
 import { atomically } from './conditional-update.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { toAuthError } from './error-mapping.js'

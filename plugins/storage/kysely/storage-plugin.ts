@@ -1,18 +1,18 @@
 /**
  * The one storage plugin implementation shared by the SQLite, Postgres and
- * MySQL drivers. The dialect files only build a {@link StorageEngine}.
+ * MySQL drivers. Each engine folder's engine.ts only builds a {@link StorageEngine}.
  */
-import type { CredentialStore } from '../../lib/credential-types.js'
-import { REQUIRED_CREDENTIAL_OPERATIONS } from '../../lib/credential-types.js'
-import type { OneTimeTokenStore } from '../../lib/one-time-token-types.js'
-import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from '../../lib/one-time-token-types.js'
-import type { RateLimitStore } from '../../lib/rate-limit-types.js'
-import type { SessionStore } from '../../lib/session-types.js'
-import { REQUIRED_SESSION_OPERATIONS } from '../../lib/session-types.js'
+import type { CredentialStore } from '../../../lib/index.js'
+import { REQUIRED_CREDENTIAL_OPERATIONS } from '../../../lib/index.js'
+import type { OneTimeTokenStore } from '../../../lib/index.js'
+import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from '../../../lib/index.js'
+import type { RateLimitStore } from '../../../lib/index.js'
+import type { SessionStore } from '../../../lib/index.js'
+import { REQUIRED_SESSION_OPERATIONS } from '../../../lib/index.js'
 import type {
   ListUsersQuery, NewUser, StoragePlugin, TransactionStore, UserPage, UserPatch, UserRecord,
-} from '../../lib/storage-types.js'
-import { AuthError } from '../../lib/errors.js'
+} from '../../../lib/index.js'
+import { AuthError } from '../../../lib/index.js'
 import { KyselyCredentialStore } from './credential-queries.js'
 import { toAuthError } from './error-mapping.js'
 import { migrate } from './migrations.js'

@@ -5,7 +5,7 @@
  * A session is live while it is neither consumed nor revoked and both its
  * absolute and idle expiries are after `now`; revocations touch only live rows.
  */
-import type { NewSession, RotateResult, SessionRecord, SessionStore } from '../../lib/session-types.js'
+import type { NewSession, RotateResult, SessionRecord, SessionStore } from '../../../lib/index.js'
 import { assertDate, assertString } from './arguments.js'
 import { atomically } from './conditional-update.js'
 import { mapSessionRow, type SessionRow } from './row-mapping.js'

@@ -7,7 +7,7 @@
  * the new tables in place and a renamed table is created afresh.
  */
 import { sql } from 'kysely'
-import { AuthError } from '../../lib/errors.js'
+import { AuthError } from '../../../lib/index.js'
 import type { AnyKysely, StorageEngine } from './storage-engine.js'
 import {
   CREDENTIAL_COLUMNS, ONE_TIME_TOKEN_COLUMNS, RATE_LIMIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,

@@ -4,14 +4,14 @@
  *
  * @module
  */
-import type { SqliteDatabaseHandle } from './driver-types.js'
-import { createKyselyStorage, type KyselyStoragePlugin } from './kysely-storage.js'
-import { createSqliteEngine } from './sqlite-engine.js'
-import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from './storage-options.js'
+import type { SqliteDatabaseHandle } from '../kysely/driver-types.js'
+import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+import { createSqliteEngine } from './engine.js'
+import { assertOptionsObject, resolveOnWarning, resolveTableNames, type CommonStorageOptions } from '../kysely/storage-options.js'
 
-export type { AdoptionConflict, StorageTableNames, StorageWarning } from './storage-options.js'
-export type { KyselyStoragePlugin } from './kysely-storage.js'
-export type { SqliteDatabaseHandle, SqliteStatementHandle } from './driver-types.js'
+export type { AdoptionConflict, StorageTableNames, StorageWarning } from '../kysely/storage-options.js'
+export type { KyselyStoragePlugin } from '../kysely/storage-plugin.js'
+export type { SqliteDatabaseHandle, SqliteStatementHandle } from '../kysely/driver-types.js'
 
 /** Options of {@link sqliteStorage}: exactly one of `filename` and `database`. */
 export interface SqliteStorageOptions extends CommonStorageOptions {

@@ -2,23 +2,8 @@
  * Turns whatever a driver throws into an AuthError, so a raw driver error
  * never escapes a public method. The original is always kept as `cause`.
  */
-import { AuthError } from '../../lib/errors.js'
-import type { ErrorClass } from './storage-engine.js'
-
-/** Maps `err` to an AuthError using the engine's classifier; AuthErrors pass through. */
-export function toAuthError(err: unknown, classify: (err: unknown) => ErrorClass): AuthError {
-  if (err instanceof AuthError) return err
-  switch (classify(err)) {
-    case 'unique-email':
-      return new AuthError('ERR_AUTH_USER_EXISTS', undefined, { cause: err })
-    case 'unique-credential':
-      return new AuthError('ERR_AUTH_CREDENTIAL_EXISTS', undefined, { cause: err })
-    case 'unavailable':
-      return new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: err })
-    default:
-      return new AuthError('ERR_AUTH_STORAGE_FAILED', undefined, { cause: err })
-  }
-}
+// The core's one mapping from a backend failure to an AuthError, used with each engine's classifier.
+export { toAuthError } from '../../../lib/index.js'
 
 // Errors raised by node's sockets, pg, mysql2 and kysely itself when the
 // database cannot be reached or the pool/handle is gone.

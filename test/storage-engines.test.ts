@@ -1,0 +1,149 @@
+// The storage conformance kit and the cases every built-in engine shares, run
+// from the one engine list (helpers/engines.ts): SQLite, PostgreSQL and
+// MariaDB. A case for one engine only is keyed by its name here; SQLite's own
+// file, memory and lock cases are in storage-sqlite.test.ts.
+import t, { type Test } from 'tap'
+import { runStorageConformance } from '../plugins/testing/index.js'
+import { isAuthError } from '../lib/errors.js'
+import { eachEngine, type Engine, type EngineName } from './helpers/engines.js'
+
+/** A plugin opening its own connections, over the tables of `scope` (closed and removed when `t` ends). */
+function ownStorage(t: Test, engine: Engine, scope: string) {
+  const storage = engine.create({ ...engine.connection(scope), tables: engine.tables(scope) })
+  t.teardown(async () => { await storage.close(); await engine.destroy(scope) })
+  return storage
+}
+
+/** Options each factory refuses beyond those every factory refuses (below). */
+const INVALID_CONNECTIONS: Record<EngineName, (engine: Engine) => unknown[]> = {
+  sqlite: () => [{ filename: '' }, { filename: 3 }, { filename: 'a', database: {} }, { database: {} }, { filename: 'a', busyTimeout: -1 }],
+  postgres: (engine) => [{ pool: {} }, { connectionString: '' }, { ...engine.connection('opts'), max: 0 }],
+  mysql: (engine) => [{ pool: {} }, { uri: '' }, { ...engine.connection('opts'), connectionLimit: 0 }],
+}
+
+/** Options as a test name: plain values as JSON, a pool or handle by its class. */
+const describe = (options: unknown) => JSON.stringify(options, (key, value: unknown) =>
+  key !== '' && typeof value === 'object' && value !== null && Object.getPrototypeOf(value) !== Object.prototype
+    ? `[${value.constructor.name}]` : value) ?? String(options)
+
+// The engines run side by side (each on tables or files of its own), as their
+// three files once did, and the file has the three files' time budget.
+t.jobs = 3
+t.setTimeout(3 * 120_000)
+eachEngine(t, 'storage', async (t, engine) => {
+  runStorageConformance(t, {
+    name: `${engine.name} (${engine.connectionKind})`,
+    create: (scope) => engine.create({ ...engine.connection(scope), tables: engine.tables(scope) }),
+    destroy: engine.destroy,
+  })
+
+  runStorageConformance(t, {
+    name: `${engine.name} (${engine.lentKind})`,
+    create: (scope) => engine.create({ ...engine.lent(scope).options, tables: engine.tables(scope) }),
+    destroy: engine.destroy,
+    breakConnection: (_plugin, scope) => engine.lent(scope).end(),
+  })
+
+  t.test('options are validated when the factory is called', async (t) => {
+    const connection = engine.connection('opts')
+    t.teardown(() => engine.destroy('opts'))
+    const bad: unknown[] = [
+      undefined, null, 'x', {}, { ...connection, ...engine.lent('opts').options },
+      ...INVALID_CONNECTIONS[engine.name](engine),
+      ...[
+        { users: 'bad name' }, { users: 'users; drop table x' }, { tokens: 'x' }, { sessions: 'bad-name' }, { rateLimits: 'users' },
+        { sessions: 'Counters', rateLimits: 'counters' }, { oneTimeTokens: 'bad-name' }, { credentials: 'Users' }, { users: 'same', migrations: 'SAME' },
+      ].map((tables) => ({ ...connection, tables })),
+      { ...connection, onWarning: 'log' },
+    ]
+    for (const options of bad) t.throws(() => engine.create(options), TypeError, `rejects ${describe(options)}`)
+    const plugin = engine.create({ ...connection, tables: { users: 'app_users' } })
+    t.ok(Object.isFrozen(plugin), 'the plugin object is frozen')
+    t.equal(plugin.name, engine.name)
+    t.same(plugin.adoptionConflicts, [], 'no conflicts before init')
+  })
+
+  t.test('a duplicate id is ERR_AUTH_STORAGE_FAILED, not USER_EXISTS; a table without id cannot be adopted', async (t) => {
+    const storage = ownStorage(t, engine, 'dupid')
+    await storage.init()
+    const user = { id: 'same', email: 'a@x', emailKey: 'a@x', name: 'A', role: 'user', passwordHash: null }
+    await storage.createUser(user)
+    await t.rejects(storage.createUser({ ...user, emailKey: 'b@x' }), { code: 'ERR_AUTH_STORAGE_FAILED' }, 'duplicate id')
+    await t.rejects(storage.createUser({ ...user, id: 'other' }), { code: 'ERR_AUTH_USER_EXISTS' }, 'duplicate key')
+
+    const scope = 'noid'
+    await engine.sql(scope, `create table ${engine.quote(engine.tables(scope).users)} (email varchar(255), name varchar(255))`)
+    const bad = ownStorage(t, engine, scope)
+    await t.rejects(bad.init(), { code: 'ERR_AUTH_STORAGE_FAILED', message: /no id column/ }, 'init refuses a table without id')
+  })
+
+  t.test('a database from before sessions, counters, tokens and credentials is upgraded in place', async (t) => {
+    const scope = 'upgrade'
+    const names = engine.tables(scope)
+    const open = () => engine.create({ ...engine.connection(scope), tables: names })
+    const first = open()
+    await first.init()
+    await first.close()
+    // Back to what the previous AuthCore version left: users and its migration only.
+    for (const table of [names.sessions, names.rateLimits, names.oneTimeTokens, names.credentials]) {
+      await engine.sql(scope, `drop table ${engine.quote(table)}`)
+    }
+    await engine.sql(scope, `delete from ${engine.quote(names.migrations)} where name <> ?`, [`${names.users}:1`])
+    const plugins = [open(), open()] as const
+    t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
+    await Promise.all(plugins.map((p) => p.init()))
+    const now = new Date()
+    const session = { id: 's1', familyId: 's1', userId: 'u1', secretHash: 'h', createdAt: now, expiresAt: new Date(+now + 1000), idleExpiresAt: new Date(+now + 1000) }
+    await plugins[0].sessions.createSession(session)
+    t.equal((await plugins[1].sessions.findSession('s1'))?.userId, 'u1', 'sessions work')
+    t.equal((await plugins[1].rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
+    const rows = await engine.sql(scope, `select name from ${engine.quote(names.migrations)} order by name`)
+    t.same(rows.map((r) => r.name).sort(), [names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`).sort(),
+      'each version recorded once')
+    t.equal((await plugins[1].oneTimeTokens.revokeTokens('p', 'u1', now)), 0, 'one-time tokens work')
+    t.same(await plugins[0].credentials.listCredentials('u1'), [], 'credentials work')
+  })
+
+  const { unreachable } = engine
+  if (unreachable !== undefined) {
+    t.test('an unreachable server is STORAGE_UNAVAILABLE with the connection error as cause', async (t) => {
+      const storage = engine.create({ ...unreachable, tables: engine.tables('nowhere') })
+      try {
+        await storage.init()
+        t.fail('init should reject')
+      } catch (err) {
+        t.ok(isAuthError(err, 'ERR_AUTH_STORAGE_UNAVAILABLE'), 'STORAGE_UNAVAILABLE')
+        t.ok((err as Error).cause, 'cause kept')
+      }
+      await storage.close()
+    })
+  }
+
+  const { kill } = engine
+  if (kill !== undefined) {
+    t.test('killed connections: calls settle as a result or STORAGE_UNAVAILABLE, then recover', async (t) => {
+      const scope = 'kill'
+      const storage = engine.create({ ...engine.lent(scope).options, tables: engine.tables(scope) })
+      t.teardown(async () => { await storage.close(); await engine.destroy(scope) })
+      await storage.init()
+      const user = await storage.createUser({ id: 'k1', email: 'k@x', emailKey: 'k@x', name: 'K', role: 'user', passwordHash: null })
+      t.ok((await kill(scope)) > 0, 'connections killed')
+      const results = await Promise.allSettled([storage.findUserById(user.id), storage.findUserByEmailKey('k@x'), storage.listUsers({ limit: 5 })])
+      for (const r of results) {
+        t.ok(r.status === 'fulfilled' || isAuthError(r.reason, 'ERR_AUTH_STORAGE_UNAVAILABLE'),
+          `a result or STORAGE_UNAVAILABLE (${r.status === 'rejected' ? String(r.reason) : 'ok'})`)
+      }
+      t.equal((await storage.findUserById(user.id))?.id, user.id, 'the pool reconnects')
+    })
+  }
+
+  if (engine.name === 'mysql') {
+    t.test('binary no-pad collation on the key and id columns', async (t) => {
+      const scope = 'coll'
+      await ownStorage(t, engine, scope).init()
+      const rows = await engine.sql(scope, `select column_name as c, collation_name as k from information_schema.columns
+        where table_schema = database() and table_name = ? and column_name in ('id', 'email_key') order by column_name`, [engine.tables(scope).users])
+      t.same(rows.map((r) => [r.c, r.k]), [['email_key', 'utf8mb4_nopad_bin'], ['id', 'utf8mb4_nopad_bin']])
+    })
+  }
+})
