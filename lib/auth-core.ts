@@ -17,7 +17,7 @@ import { editProfile } from './operations/edit-profile.js'
 import { profile, profiles } from './operations/profiles.js'
 import { setDisabled, setRole, unlock } from './operations/admin.js'
 import {
-  listSessions, purgeExpiredSessions, refresh, revokeSessions, signOut, type SessionInfo, type TokenPair,
+  listSessions, purgeExpired, purgeExpiredSessions, refresh, revokeSessions, signOut, type PurgeResult, type SessionInfo, type TokenPair,
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
 import { startCore, type StartedCore } from './start.js'
@@ -305,6 +305,15 @@ export class AuthCore {
   /** Maintenance: deletes expired sessions and returns how many. Call it from a timer or a cron job. */
   async purgeExpiredSessions(): Promise<number> {
     return purgeExpiredSessions(await this.#ctx())
+  }
+
+  /**
+   * Maintenance: deletes expired sessions and expired or used one-time
+   * tokens (the records plugins keep for links, codes and invites), and
+   * returns how many of each. Call it from a timer or a cron job.
+   */
+  async purgeExpired(): Promise<PurgeResult> {
+    return purgeExpired(await this.#ctx())
   }
 
   /** Disables or re-enables a user (admins, not on themselves, by default); disabling ends their sessions and tokens. */

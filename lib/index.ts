@@ -42,7 +42,7 @@ export type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential 
 // Sessions: refresh sessions and their store, what sign-in and refresh return
 export { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 export type { NewSession, RotateResult, SessionRecord, SessionStore } from './session-types.js'
-export type { SessionInfo, TokenPair } from './operations/sessions.js'
+export type { PurgeResult, SessionInfo, TokenPair } from './operations/sessions.js'
 export type { SignedIn } from './operations/credentials.js'
 
 // Rate limits: the counter store contract, the in-memory store and the settings

@@ -116,3 +116,15 @@ t.test("a redemption meets the app's beforeSignUp rules and is announced as user
   t.same(created, ['welcome@example.com via invites'], 'the new user is announced, once, with the plugin as its way in')
   t.equal((await errorOf(auth.signUp({ email: 'walk-in@example.com', name: 'W', pass: PASS }))).code, 'ERR_INVITE_REQUIRED', 'while ordinary sign-up stays closed')
 })
+
+eachEngine(t, 'purgeExpired deletes used and expired one-time tokens with their payloads', async (t, engine) => {
+  const storage = engine.storage(t)
+  const { auth, invites, admin } = await setup(t, storage, false)
+  const used = await invites.create({ by: admin.id, email: 'used@example.com' })
+  const kept = await invites.create({ by: admin.id })
+  await invites.redeem({ code: used.code, email: 'used@example.com', name: 'Used', pass: PASS })
+  const purged = await auth.purgeExpired()
+  t.equal(purged.oneTimeTokens, 1, 'the redeemed invite (and the address it held) is gone')
+  t.type(purged.sessions, 'number')
+  t.ok((await invites.redeem({ code: kept.code, email: 'kept@example.com', name: 'Kept', pass: PASS })).token, 'an unused invite survives the purge')
+})

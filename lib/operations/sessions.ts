@@ -211,3 +211,19 @@ export async function listSessions(ctx: CoreContext, userId: unknown, options: A
 export async function purgeExpiredSessions(ctx: CoreContext): Promise<number> {
   return store(ctx).deleteExpiredSessions(new Date(ctx.options.now()))
 }
+
+/** What {@link purgeExpired} deleted. */
+export interface PurgeResult {
+  /** Sessions past their absolute or idle expiry. */
+  readonly sessions: number
+  /** One-time tokens expired or used (their payloads, such as an invitee's address, go with them). */
+  readonly oneTimeTokens: number
+}
+
+/** Maintenance: deletes expired sessions and expired or used one-time tokens, in each store the storage plugin has. */
+export async function purgeExpired(ctx: CoreContext): Promise<PurgeResult> {
+  const now = new Date(ctx.options.now())
+  const sessions = (await ctx.storage.sessions?.deleteExpiredSessions(now)) ?? 0
+  const oneTimeTokens = (await ctx.storage.oneTimeTokens?.deleteExpiredTokens(now)) ?? 0
+  return Object.freeze({ sessions, oneTimeTokens })
+}

@@ -98,13 +98,15 @@ async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string)
 /**
  * Version 1 of the one-time-tokens table: the secret hash is unique (a
  * lookup is by it, and two tokens never share a secret); (purpose, user_id)
- * serves the revocations.
+ * serves the revocations; expires_at serves the purge.
  */
 async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
   await createTable(db, engine, table, ONE_TIME_TOKEN_COLUMNS, await engine.oneTimeTokenColumnTypes(db))
   const indexes = oneTimeTokenIndexNames(table)
   await engine.createIndex(db, table, indexes.secret, ['secret_hash'], true)
   await engine.createIndex(db, table, indexes.user, ['purpose', 'user_id'])
+  // The purge deletes by expiry.
+  await engine.createIndex(db, table, indexes.expiry, ['expires_at'])
 }
 
 /**

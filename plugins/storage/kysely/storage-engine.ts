@@ -132,8 +132,8 @@ const SECRET_SUFFIX = '_secret_uq'
 const SUBJECT_SUFFIX = '_subject_uq'
 
 /** The indexes of the one-time-tokens table: unique (secret_hash); (purpose, user_id) for revocations. */
-export function oneTimeTokenIndexNames(table: string): { readonly secret: string; readonly user: string } {
-  return { secret: `${table}${SECRET_SUFFIX}`, user: `${table}_user_idx` }
+export function oneTimeTokenIndexNames(table: string): { readonly secret: string; readonly user: string; readonly expiry: string } {
+  return { secret: `${table}${SECRET_SUFFIX}`, user: `${table}_user_idx`, expiry: `${table}_expiry_idx` }
 }
 
 /** The indexes of the credentials table: unique (kind, subject); (user_id, kind) for a user's listings. */
