@@ -126,9 +126,10 @@ t.test('a database from before sessions and counters is upgraded in place', asyn
     'CREATE INDEX "authcore_sessions_user_idx" on "authcore_sessions" ("user_id")',
   ], 'family and user indexes')
   t.same(indexes('authcore_one_time_tokens'), [
+    'CREATE INDEX "authcore_one_time_tokens_expiry_idx" on "authcore_one_time_tokens" ("expires_at")',
     'CREATE UNIQUE INDEX "authcore_one_time_tokens_secret_uq" on "authcore_one_time_tokens" ("secret_hash")',
     'CREATE INDEX "authcore_one_time_tokens_user_idx" on "authcore_one_time_tokens" ("purpose", "user_id")',
-  ], 'tokens: unique secret hash, (purpose, user) index')
+  ], 'tokens: unique secret hash, (purpose, user) and expiry indexes')
   t.same(indexes('authcore_credentials'), [
     'CREATE UNIQUE INDEX "authcore_credentials_subject_uq" on "authcore_credentials" ("kind", "subject")',
     'CREATE INDEX "authcore_credentials_user_idx" on "authcore_credentials" ("user_id", "kind")',

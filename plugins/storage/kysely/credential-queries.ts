@@ -8,7 +8,7 @@
  * statement that advances it.
  */
 import type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential } from '../../../lib/index.js'
-import { MAX_CREDENTIAL_DATA_BYTES } from '../../../lib/index.js'
+import { MAX_CREDENTIAL_DATA_BYTES, UsageError } from '../../../lib/index.js'
 import { assertDate, assertKey, assertObject, assertString, copyDate } from './arguments.js'
 import { updateOne } from './conditional-update.js'
 import { decodeJsonObject, encodeJsonObject } from './json-column.js'
@@ -83,7 +83,7 @@ export class KyselyCredentialStore extends TableStore implements CredentialStore
     assertString(userId, 'updateCredential: userId')
     assertString(id, 'updateCredential: id')
     if (!Number.isSafeInteger(expectedVersion) || expectedVersion < 0) {
-      throw new TypeError('updateCredential: expectedVersion must be a non-negative integer')
+      throw new UsageError('updateCredential: expectedVersion must be a non-negative integer')
     }
     // The new version is a value, not `version + 1`, so the row as written is known without a read-back;
     // the `version = expectedVersion` condition in the same statement makes the two the same.

@@ -4,6 +4,7 @@
  * written, and every read parses a new object, so a record never shares an
  * object with its caller or with another record.
  */
+import { UsageError } from '../../../lib/index.js'
 
 /**
  * The JSON text of `value`. Throws TypeError unless `value` is a plain
@@ -11,13 +12,13 @@
  * bytes of UTF-8.
  */
 export function encodeJsonObject(value: unknown, name: string, maxBytes: number): string {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${name} must be a JSON object`)
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${name} must be a JSON object`)
   // JSON.stringify throws TypeError itself on a cycle or a BigInt.
   const json: unknown = JSON.stringify(value)
   // A toJSON() (a Date's, say) may turn an object into something else.
-  if (typeof json !== 'string' || !json.startsWith('{')) throw new TypeError(`${name} must be a JSON object`)
+  if (typeof json !== 'string' || !json.startsWith('{')) throw new UsageError(`${name} must be a JSON object`)
   const bytes = Buffer.byteLength(json)
-  if (bytes > maxBytes) throw new TypeError(`${name} is ${bytes} bytes of JSON, more than the ${maxBytes} allowed`)
+  if (bytes > maxBytes) throw new UsageError(`${name} is ${bytes} bytes of JSON, more than the ${maxBytes} allowed`)
   return json
 }
 

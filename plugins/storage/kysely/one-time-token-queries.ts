@@ -7,7 +7,7 @@
  * once whichever comes first. Only the secret's hash is ever stored.
  */
 import type { NewOneTimeToken, OneTimeTokenRecord, OneTimeTokenStore } from '../../../lib/index.js'
-import { MAX_ONE_TIME_PAYLOAD_BYTES } from '../../../lib/index.js'
+import { MAX_ONE_TIME_PAYLOAD_BYTES, UsageError } from '../../../lib/index.js'
 import { assertDate, assertKey, assertObject, assertString, copyDate } from './arguments.js'
 import { atomically, updateOne, whereAll, type Condition } from './conditional-update.js'
 import { decodeJsonObject, encodeJsonObject } from './json-column.js'
@@ -41,9 +41,9 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
     const row = this.#toRow(token)
     assertObject(options, 'createToken: options')
     const revokeOthers = options.revokeOthers ?? false
-    if (typeof revokeOthers !== 'boolean') throw new TypeError('createToken: options.revokeOthers must be a boolean')
+    if (typeof revokeOthers !== 'boolean') throw new UsageError('createToken: options.revokeOthers must be a boolean')
     // Revoking "the user's other tokens" needs a user: with none it would reach every anonymous token of the purpose.
-    if (revokeOthers && token.userId === null) throw new TypeError('createToken: revokeOthers needs a token with a userId')
+    if (revokeOthers && token.userId === null) throw new UsageError('createToken: revokeOthers needs a token with a userId')
     const insert = (db: AnyKysely) => db.insertInto(this.table).values(row).execute()
     return this.query(async () => {
       if (!revokeOthers) {

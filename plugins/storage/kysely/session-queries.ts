@@ -5,7 +5,7 @@
  * A session is live while it is neither consumed nor revoked and both its
  * absolute and idle expiries are after `now`; revocations touch only live rows.
  */
-import type { NewSession, RotateResult, SessionRecord, SessionStore } from '../../../lib/index.js'
+import { UsageError, type NewSession, type RotateResult, type SessionRecord, type SessionStore } from '../../../lib/index.js'
 import { assertDate, assertString } from './arguments.js'
 import { atomically } from './conditional-update.js'
 import { mapSessionRow, type SessionRow } from './row-mapping.js'
@@ -125,9 +125,9 @@ function newRecord(session: NewSession): SessionRecord {
 }
 
 function assertNewSession(session: NewSession, name: string): void {
-  if (session === null || typeof session !== 'object') throw new TypeError(`${name} must be an object`)
+  if (session === null || typeof session !== 'object') throw new UsageError(`${name} must be an object`)
   for (const key of ['id', 'familyId', 'userId', 'secretHash'] as const) {
-    if (typeof session[key] !== 'string' || session[key] === '') throw new TypeError(`${name}.${key} must be a non-empty string`)
+    if (typeof session[key] !== 'string' || session[key] === '') throw new UsageError(`${name}.${key} must be a non-empty string`)
   }
   for (const key of ['createdAt', 'expiresAt', 'idleExpiresAt'] as const) assertDate(session[key], `${name}.${key}`)
 }

@@ -2,6 +2,7 @@
  * Options every built-in storage driver shares, and their validation. Checked
  * when a factory is called so a mistake surfaces at start-up, not on a request.
  */
+import { UsageError } from '../../../lib/index.js'
 
 /** Table names; each must be a plain SQL identifier (letters, digits, `_`). */
 export interface StorageTableNames {
@@ -76,19 +77,19 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
 export function resolveTableNames(tables: unknown, factory: string): ResolvedTableNames {
   if (tables === undefined) return DEFAULT_TABLES
   if (tables === null || typeof tables !== 'object') {
-    throw new TypeError(`${factory}: options.tables must be an object`)
+    throw new UsageError(`${factory}: options.tables must be an object`)
   }
   const given = tables as Record<string, unknown>
   for (const key of Object.keys(given)) {
     if (!(TABLE_KEYS as string[]).includes(key)) {
-      throw new TypeError(`${factory}: options.tables.${key} is not a known table`)
+      throw new UsageError(`${factory}: options.tables.${key} is not a known table`)
     }
   }
   const resolved: Record<string, unknown> = {}
   for (const key of TABLE_KEYS) resolved[key] = given[key] ?? DEFAULT_TABLES[key]
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
-      throw new TypeError(
+      throw new UsageError(
         `${factory}: options.tables.${key} must be a plain identifier (a letter or _, then letters, digits or _, at most 48)`,
       )
     }
@@ -98,7 +99,7 @@ export function resolveTableNames(tables: unknown, factory: string): ResolvedTab
   for (const key of TABLE_KEYS) {
     const folded = String(resolved[key]).toLowerCase()
     const other = seen.get(folded)
-    if (other !== undefined) throw new TypeError(`${factory}: options.tables.${other} and options.tables.${key} must differ`)
+    if (other !== undefined) throw new UsageError(`${factory}: options.tables.${other} and options.tables.${key} must differ`)
     seen.set(folded, key)
   }
   return Object.freeze(resolved as unknown as ResolvedTableNames)
@@ -107,7 +108,7 @@ export function resolveTableNames(tables: unknown, factory: string): ResolvedTab
 /** Validates `onWarning`; throws `TypeError` on misuse. */
 export function resolveOnWarning(onWarning: unknown, factory: string): (warning: StorageWarning) => void {
   if (onWarning === undefined) return defaultOnWarning
-  if (typeof onWarning !== 'function') throw new TypeError(`${factory}: options.onWarning must be a function`)
+  if (typeof onWarning !== 'function') throw new UsageError(`${factory}: options.onWarning must be a function`)
   return onWarning as (warning: StorageWarning) => void
 }
 
@@ -118,6 +119,6 @@ function defaultOnWarning(warning: StorageWarning): void {
 /** Throws `TypeError` unless `options` is a plain object. */
 export function assertOptionsObject(options: unknown, factory: string): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${factory}: options must be an object`)
+    throw new UsageError(`${factory}: options must be an object`)
   }
 }

@@ -3,7 +3,7 @@
  * MySQL drivers. Each engine folder's engine.ts only builds a {@link StorageEngine}.
  */
 import type { CredentialStore } from '../../../lib/index.js'
-import { REQUIRED_CREDENTIAL_OPERATIONS } from '../../../lib/index.js'
+import { REQUIRED_CREDENTIAL_OPERATIONS, UsageError } from '../../../lib/index.js'
 import type { OneTimeTokenStore } from '../../../lib/index.js'
 import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from '../../../lib/index.js'
 import type { RateLimitStore } from '../../../lib/index.js'
@@ -160,7 +160,7 @@ class KyselyStorage implements KyselyStoragePlugin {
   }
 
   async transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T> {
-    if (typeof fn !== 'function') throw new TypeError('transaction: fn must be a function')
+    if (typeof fn !== 'function') throw new UsageError('transaction: fn must be a function')
     this.#assertOpen()
     let thrown: { error: unknown } | undefined
     try {

@@ -4,7 +4,7 @@
  */
 import type { CompiledQuery } from 'kysely'
 import { sql } from 'kysely'
-import { AuthError } from '../../../lib/index.js'
+import { AuthError, UsageError } from '../../../lib/index.js'
 import type { ListUsersQuery, NewUser, UserPage, UserPatch, UserRecord, UserStore } from '../../../lib/index.js'
 import { MAX_PAGE_SIZE } from '../../../lib/index.js'
 import { atomically } from './conditional-update.js'
@@ -117,7 +117,7 @@ export class KyselyUserStore implements UserStore {
   }
 
   #toSet(patch: UserPatch): Record<string, unknown> {
-    if (patch === null || typeof patch !== 'object') throw new TypeError('updateUser: patch must be an object')
+    if (patch === null || typeof patch !== 'object') throw new UsageError('updateUser: patch must be an object')
     const set: Record<string, unknown> = { updated_at: this.#engine.encodeTime(new Date()) }
     if (patch.email !== undefined) set.email = stringField(patch.email, 'email')
     if (patch.emailKey !== undefined) {
@@ -131,7 +131,7 @@ export class KyselyUserStore implements UserStore {
       set.pass = patch.passwordHash
     }
     if (patch.disabled !== undefined) {
-      if (typeof patch.disabled !== 'boolean') throw new TypeError('updateUser: patch.disabled must be a boolean')
+      if (typeof patch.disabled !== 'boolean') throw new UsageError('updateUser: patch.disabled must be a boolean')
       set.disabled = this.#engine.encodeBool(patch.disabled)
     }
     if (patch.bumpTokenVersion === true) set.token_version = sql`${sql.ref('token_version')} + 1`
@@ -139,10 +139,10 @@ export class KyselyUserStore implements UserStore {
   }
 
   async listUsers(query: ListUsersQuery): Promise<UserPage> {
-    if (query === null || typeof query !== 'object') throw new TypeError('listUsers: query must be an object')
+    if (query === null || typeof query !== 'object') throw new UsageError('listUsers: query must be an object')
     const { limit, cursor } = query
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-      throw new TypeError(`listUsers: limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+      throw new UsageError(`listUsers: limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
     }
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     let rows: UserRow[]
@@ -179,27 +179,27 @@ interface WhereBuilder<Q> {
 function expectedHash(patch: UserPatch): string | null | undefined {
   const expected = patch.ifPasswordHash
   if (expected !== undefined && expected !== null && typeof expected !== 'string') {
-    throw new TypeError('updateUser: patch.ifPasswordHash must be a string or null')
+    throw new UsageError('updateUser: patch.ifPasswordHash must be a string or null')
   }
   return expected
 }
 
 function assertString(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`)
+  if (typeof value !== 'string') throw new UsageError(`${name} must be a string`)
 }
 
 function stringField(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new TypeError(`updateUser: patch.${name} must be a string`)
+  if (typeof value !== 'string') throw new UsageError(`updateUser: patch.${name} must be a string`)
   return value
 }
 
 function assertNewUser(user: NewUser): void {
-  if (user === null || typeof user !== 'object') throw new TypeError('createUser: user must be an object')
+  if (user === null || typeof user !== 'object') throw new UsageError('createUser: user must be an object')
   for (const key of ['id', 'email', 'emailKey', 'name', 'role'] as const) {
-    if (typeof user[key] !== 'string') throw new TypeError(`createUser: user.${key} must be a string`)
+    if (typeof user[key] !== 'string') throw new UsageError(`createUser: user.${key} must be a string`)
   }
   if (user.passwordHash !== null && typeof user.passwordHash !== 'string') {
-    throw new TypeError('createUser: user.passwordHash must be a string or null')
+    throw new UsageError('createUser: user.passwordHash must be a string or null')
   }
   if (user.emailKey === '') throw new AuthError('ERR_AUTH_INPUT_INVALID', 'The email key is empty')
 }

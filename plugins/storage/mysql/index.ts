@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { UsageError } from '../../../lib/index.js'
 import type { MysqlCreatePool, MysqlPoolLike, MysqlPromisePoolLike } from '../kysely/driver-types.js'
 import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
 import { createMysqlEngine } from './engine.js'
@@ -43,24 +44,24 @@ export function mysqlStorage(options: MysqlStorageOptions): KyselyStoragePlugin 
   assertOptionsObject(options, NAME)
   const { pool, uri, connectionLimit = 10 } = options
   if ((pool === undefined) === (uri === undefined)) {
-    throw new TypeError(`${NAME}: pass exactly one of options.pool and options.uri`)
+    throw new UsageError(`${NAME}: pass exactly one of options.pool and options.uri`)
   }
   const callbackPool = pool === undefined ? undefined : unwrapPool(pool)
   if (uri !== undefined && (typeof uri !== 'string' || uri === '')) {
-    throw new TypeError(`${NAME}: options.uri must be a non-empty string`)
+    throw new UsageError(`${NAME}: options.uri must be a non-empty string`)
   }
   if (!Number.isInteger(connectionLimit) || connectionLimit < 1) {
-    throw new TypeError(`${NAME}: options.connectionLimit must be a positive integer`)
+    throw new UsageError(`${NAME}: options.connectionLimit must be a positive integer`)
   }
   const tables = resolveTableNames(options.tables, NAME)
   const onWarning = resolveOnWarning(options.onWarning, NAME)
   const openPool = async (): Promise<MysqlPoolLike> => {
     if (callbackPool !== undefined) return callbackPool
     const mysql = (await import('mysql2').catch((cause: unknown) => {
-      throw new TypeError(`${NAME}: the mysql2 package is needed for a uri (npm install mysql2)`, { cause })
+      throw new UsageError(`${NAME}: the mysql2 package is needed for a uri (npm install mysql2)`, { cause })
     })) as unknown as { default?: { createPool: MysqlCreatePool }; createPool?: MysqlCreatePool }
     const createPool = mysql.default?.createPool ?? mysql.createPool
-    if (createPool === undefined) throw new TypeError(`${NAME}: the installed mysql2 module has no createPool`)
+    if (createPool === undefined) throw new UsageError(`${NAME}: the installed mysql2 module has no createPool`)
     // UTC on the wire so DATETIME values read back as the same instant on every host.
     return createPool({ uri: uri as string, timezone: 'Z', charset: 'utf8mb4_general_ci', connectionLimit })
   }
@@ -76,5 +77,5 @@ function unwrapPool(pool: unknown): MysqlPoolLike {
     if (inner !== undefined && typeof inner.getConnection === 'function') return inner
     if (typeof candidate.getConnection === 'function' && typeof candidate.end === 'function') return candidate as MysqlPoolLike
   }
-  throw new TypeError(`${NAME}: options.pool must be a mysql2 pool`)
+  throw new UsageError(`${NAME}: options.pool must be a mysql2 pool`)
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { UsageError } from '../../../lib/index.js'
 import type { PgPoolConstructor, PgPoolLike } from '../kysely/driver-types.js'
 import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
 import { createPostgresEngine } from './engine.js'
@@ -42,24 +43,24 @@ export function postgresStorage(options: PostgresStorageOptions): KyselyStorageP
   assertOptionsObject(options, NAME)
   const { pool, connectionString, max = 10 } = options
   if ((pool === undefined) === (connectionString === undefined)) {
-    throw new TypeError(`${NAME}: pass exactly one of options.pool and options.connectionString`)
+    throw new UsageError(`${NAME}: pass exactly one of options.pool and options.connectionString`)
   }
   if (pool !== undefined && (pool === null || typeof pool !== 'object' || typeof pool.connect !== 'function')) {
-    throw new TypeError(`${NAME}: options.pool must be a pg Pool`)
+    throw new UsageError(`${NAME}: options.pool must be a pg Pool`)
   }
   if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
-    throw new TypeError(`${NAME}: options.connectionString must be a non-empty string`)
+    throw new UsageError(`${NAME}: options.connectionString must be a non-empty string`)
   }
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`${NAME}: options.max must be a positive integer`)
+  if (!Number.isInteger(max) || max < 1) throw new UsageError(`${NAME}: options.max must be a positive integer`)
   const tables = resolveTableNames(options.tables, NAME)
   const onWarning = resolveOnWarning(options.onWarning, NAME)
   const openPool = async (): Promise<PgPoolLike> => {
     if (pool !== undefined) return pool
     const pg = (await import('pg').catch((cause: unknown) => {
-      throw new TypeError(`${NAME}: the pg package is needed for a connectionString (npm install pg)`, { cause })
+      throw new UsageError(`${NAME}: the pg package is needed for a connectionString (npm install pg)`, { cause })
     })) as unknown as { default?: { Pool: PgPoolConstructor }; Pool?: PgPoolConstructor }
     const Pool = pg.default?.Pool ?? pg.Pool
-    if (Pool === undefined) throw new TypeError(`${NAME}: the installed pg module has no Pool`)
+    if (Pool === undefined) throw new UsageError(`${NAME}: the installed pg module has no Pool`)
     // A bounded wait for a connection: without it a call queued on a full or
     // ending pool never settles.
     const created = new Pool({ connectionString: connectionString as string, max, connectionTimeoutMillis: 10_000 })

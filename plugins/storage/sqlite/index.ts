@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { UsageError } from '../../../lib/index.js'
 import type { SqliteDatabaseHandle } from '../kysely/driver-types.js'
 import { createKyselyStorage, type KyselyStoragePlugin } from '../kysely/storage-plugin.js'
 import { createSqliteEngine } from './engine.js'
@@ -46,16 +47,16 @@ export function sqliteStorage(options: SqliteStorageOptions): KyselyStoragePlugi
   assertOptionsObject(options, NAME)
   const { filename, database, busyTimeout = 5000 } = options
   if ((filename === undefined) === (database === undefined)) {
-    throw new TypeError(`${NAME}: pass exactly one of options.filename and options.database`)
+    throw new UsageError(`${NAME}: pass exactly one of options.filename and options.database`)
   }
   if (filename !== undefined && (typeof filename !== 'string' || filename === '' || filename.includes('\0'))) {
-    throw new TypeError(`${NAME}: options.filename must be a non-empty path or ':memory:'`)
+    throw new UsageError(`${NAME}: options.filename must be a non-empty path or ':memory:'`)
   }
   if (database !== undefined && (database === null || typeof database !== 'object' || typeof database.prepare !== 'function')) {
-    throw new TypeError(`${NAME}: options.database must be a better-sqlite3 Database`)
+    throw new UsageError(`${NAME}: options.database must be a better-sqlite3 Database`)
   }
   if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
-    throw new TypeError(`${NAME}: options.busyTimeout must be a non-negative integer (milliseconds)`)
+    throw new UsageError(`${NAME}: options.busyTimeout must be a non-negative integer (milliseconds)`)
   }
   const tables = resolveTableNames(options.tables, NAME)
   const onWarning = resolveOnWarning(options.onWarning, NAME)
