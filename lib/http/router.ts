@@ -72,7 +72,7 @@ function decodeParam(name: string, segment: string): string {
 /**
  * The framework-neutral HTTP layer, built from one list of route
  * declarations (the core's and every plugin's). For each request under
- * `basePath`: match the path, check the method, verify the bearer token when
+ * `basePath`: match the path, check the method, decode the path parameters, verify the bearer token when
  * the route asks for one, read and validate the body against its schema,
  * charge its rate-limit scope, then call its handler with the owner's
  * context. Every failure is a JSON error response with the registry's status.
@@ -97,6 +97,8 @@ export function createRouter(options: RouterOptions): (request: Request, context
         continue
       }
       const { owner, route, params, check } = found
+      // Cheapest first: a malformed parameter is refused before any token, body or counter is touched.
+      const values = Object.freeze(Object.fromEntries(params.map((name, i) => [name, decodeParam(name, match[i + 1]!)])))
       const claims = route.auth === 'bearer' ? await options.authenticate(request.headers.get('authorization')) : undefined
       let read: Promise<unknown> | undefined
       const readJson = () => (read ??= readJsonBody(request, maxBodySize))
@@ -107,7 +109,7 @@ export function createRouter(options: RouterOptions): (request: Request, context
         request,
         body,
         readJson,
-        params: Object.freeze(Object.fromEntries(params.map((name, i) => [name, decodeParam(name, match[i + 1]!)]))),
+        params: values,
         query: url.searchParams,
         claims,
         context,
