@@ -128,3 +128,16 @@ eachEngine(t, 'purgeExpired deletes used and expired one-time tokens with their 
   t.type(purged.sessions, 'number')
   t.ok((await invites.redeem({ code: kept.code, email: 'kept@example.com', name: 'Kept', pass: PASS })).token, 'an unused invite survives the purge')
 })
+
+t.test('a demoted admin cannot make invites with the token they had', async (t) => {
+  const { auth, adminToken } = await setup(t)
+  const second = await auth.createUser({ email: 'boss@example.com', name: 'Boss', pass: PASS, role: 'admin' })
+  const bossClaims = await auth.verify((await auth.signIn({ email: 'boss@example.com', pass: PASS })).token)
+  const admin = await auth.verify(adminToken)
+  await auth.setRole(admin.sub, 'user', { as: bossClaims })
+  const response = await auth.handle(new Request('http://x/auth/invites', {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: '{}',
+  }))
+  t.equal(response.status, 401, 'the role change ended the token: the strict bearer check refuses it')
+  t.ok(second.id)
+})
