@@ -212,7 +212,7 @@ export async function purgeExpiredSessions(ctx: CoreContext): Promise<number> {
   return store(ctx).deleteExpiredSessions(new Date(ctx.options.now()))
 }
 
-/** What {@link purgeExpired} deleted. */
+/** What `auth.purgeExpired()` deleted. */
 export interface PurgeResult {
   /** Sessions past their absolute or idle expiry. */
   readonly sessions: number
