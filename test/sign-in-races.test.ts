@@ -2,10 +2,10 @@
 // the same user, on every engine. A hasher that can be held mid-verify makes
 // the overlap certain instead of likely.
 import { createHash, randomBytes } from 'node:crypto'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { AuthCore, type AccessClaims, type PasswordHasher } from '../lib/index.js'
 import { errorOf } from './helpers/auth.js'
-import { eachEngine } from './helpers/engines.js'
+import { eachEngine, type Engine } from './helpers/engines.js'
 import { newSecret } from './helpers/keys.js'
 
 /**
@@ -46,7 +46,8 @@ function gatedHasher() {
 const OLD = 'the old passphrase, long enough'
 const NEW = 'the new passphrase, long enough'
 
-eachEngine(t, 'a re-hash on sign-in never undoes a password change that committed meanwhile', async (t, engine) => {
+/** An AuthCore on `engine` with the held hasher, no rate limits (the races are the point), and an admin signed in. */
+async function racing(t: Test, engine: Engine) {
   const { hasher, hold, legacyHash } = gatedHasher()
   const storage = engine.storage(t)
   const auth = new AuthCore({ secret: newSecret(), storage, passwordPolicy: { hasher }, rateLimit: { enabled: false } })
@@ -54,6 +55,11 @@ eachEngine(t, 'a re-hash on sign-in never undoes a password change that committe
   await auth.ready()
   await auth.createUser({ email: 'admin@example.com', name: 'Admin', pass: OLD, role: 'admin' })
   const admin: AccessClaims = await auth.verify((await auth.signIn({ email: 'admin@example.com', pass: OLD })).token)
+  return { auth, storage, admin, hold, legacyHash }
+}
+
+eachEngine(t, 'a re-hash on sign-in never undoes a password change that committed meanwhile', async (t, engine) => {
+  const { auth, storage, admin, hold, legacyHash } = await racing(t, engine)
   // An imported user: a legacy hash, upgraded on their next sign-in.
   const user = await storage.createUser({
     id: 'imported-1', email: 'ada@example.com', emailKey: 'ada@example.com', name: 'Ada', role: 'user', passwordHash: legacyHash(OLD),
@@ -73,13 +79,7 @@ eachEngine(t, 'a re-hash on sign-in never undoes a password change that committe
 })
 
 eachEngine(t, 'a sign-in in flight during a revocation keeps no working refresh session', async (t, engine) => {
-  const { hasher, hold, legacyHash } = gatedHasher()
-  const storage = engine.storage(t)
-  const auth = new AuthCore({ secret: newSecret(), storage, passwordPolicy: { hasher }, rateLimit: { enabled: false } })
-  t.teardown(() => auth.close())
-  await auth.ready()
-  await auth.createUser({ email: 'admin@example.com', name: 'Admin', pass: OLD, role: 'admin' })
-  const admin: AccessClaims = await auth.verify((await auth.signIn({ email: 'admin@example.com', pass: OLD })).token)
+  const { auth, storage, admin, hold, legacyHash } = await racing(t, engine)
   const failures: string[] = []
   auth.on('user:sign-in-failed', ({ reason }) => void failures.push(reason))
 
