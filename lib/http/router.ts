@@ -1,7 +1,7 @@
 import { AuthError } from '../errors.js'
 import { inputValidator } from '../input.js'
 import type { PluginContext, RequestContext, RouteCall, RouteDeclaration } from '../plugin-types.js'
-import type { OwnedRoute } from '../plugins/contributions.js'
+import type { OwnedRoute } from '../plugin-contributions.js'
 import type { AccessClaims } from '../tokens/claims.js'
 import { readJsonBody } from './body.js'
 import { errorResponse, json } from './respond.js'

@@ -139,7 +139,7 @@ function mapCredentialRow(row: CredentialRow): CredentialRecord {
     subject: row.subject,
     data: decodeJsonObject(row.data),
     version: Number(row.version),
-    createdAt: copyDate(toDate(row.created_at)),
-    lastUsedAt: row.last_used_at === null ? null : copyDate(toDate(row.last_used_at)),
+    createdAt: toDate(row.created_at),
+    lastUsedAt: row.last_used_at === null ? null : toDate(row.last_used_at),
   }
 }

@@ -1,14 +1,15 @@
 /**
  * Schema migrations: the users table, the sessions table, the rate-limit
- * counters table, the one-time-tokens table and the credentials table. Every step is idempotent and runs under the engine's
- * migration lock, so init() may run twice, or in two processes at once.
+ * counters table, the one-time-tokens table and the credentials table. Every
+ * step is idempotent and runs under the engine's migration lock, so init()
+ * may run twice, or in two processes at once.
  * Applied versions are recorded in the migrations table, one name per table
  * and version (`<table>:<n>`), so a database made by an older AuthCore gains
  * the new tables in place and a renamed table is created afresh.
  */
 import { sql } from 'kysely'
 import { AuthError } from '../../../lib/index.js'
-import type { AnyKysely, StorageEngine } from './storage-engine.js'
+import type { AnyKysely, ColumnTypes, StorageEngine } from './storage-engine.js'
 import {
   CREDENTIAL_COLUMNS, ONE_TIME_TOKEN_COLUMNS, RATE_LIMIT_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
   credentialIndexNames, emailKeyIndexName, oneTimeTokenIndexNames, sessionIndexNames,
@@ -22,15 +23,15 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
     const types = await engine.columnTypes(db)
     await sql`create table if not exists ${sql.table(tables.migrations)} (
       ${sql.ref('name')} varchar(190) not null primary key,
-      ${sql.ref('applied_at')} ${sql.raw(types.created_at)}
+      ${sql.ref('applied_at')} ${sql.raw(types.users.created_at)}
     )${sql.raw(await engine.createTableSuffix(db))}`.execute(db)
 
     const steps: [version: string, run: () => Promise<void>][] = [
-      [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types)],
-      [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions)],
-      [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits)],
-      [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens)],
-      [`${tables.credentials}:1`, () => credentialsV1(db, engine, tables.credentials)],
+      [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types.users)],
+      [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions, types.sessions)],
+      [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits, types.rateLimits)],
+      [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
+      [`${tables.credentials}:1`, () => credentialsV1(db, engine, tables.credentials, types.credentials)],
     ]
     for (const [version, run] of steps) {
       const applied = await db.selectFrom(tables.migrations).select('name').where('name', '=', version).executeTakeFirst()
@@ -51,7 +52,7 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
  * existing table (a Space Cloud one, perhaps with columns of its own) keeps
  * every row and column; only the missing columns are added.
  */
-async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, types: Record<string, string>): Promise<void> {
+async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['users']): Promise<void> {
   const existing = await engine.existingColumns(db, table)
   if (existing.size === 0) {
     await createTable(db, engine, table, USER_COLUMNS, types)
@@ -61,7 +62,7 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
     }
     for (const column of USER_COLUMNS) {
       if (existing.has(column)) continue
-      await engine.addColumn(db, table, column, types[column] ?? '')
+      await engine.addColumn(db, table, column, types[column])
     }
     // SQLite cannot add a column with a non-constant default, so adopted
     // rows get their timestamps here (a no-op where the default filled them).
@@ -73,7 +74,7 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
 }
 
 /** `CREATE TABLE IF NOT EXISTS` with `columns` typed by `types`, in the engine's character set. */
-async function createTable(db: AnyKysely, engine: StorageEngine, table: string, columns: readonly string[], types: Record<string, string>): Promise<void> {
+async function createTable(db: AnyKysely, engine: StorageEngine, table: string, columns: readonly string[], types: Readonly<Record<string, string>>): Promise<void> {
   const definitions = columns.map((c) => sql`${sql.ref(c)} ${sql.raw(types[c] ?? '')}`)
   await sql`create table if not exists ${sql.table(table)} (${sql.join(definitions)})${sql.raw(await engine.createTableSuffix(db))}`
     .execute(db)
@@ -83,16 +84,16 @@ async function createTable(db: AnyKysely, engine: StorageEngine, table: string, 
  * Version 1 of the sessions table: one row per refresh session, grouped in
  * rotation families; indexed by family and by user for the revocations.
  */
-async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  await createTable(db, engine, table, SESSION_COLUMNS, await engine.sessionColumnTypes(db))
+async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['sessions']): Promise<void> {
+  await createTable(db, engine, table, SESSION_COLUMNS, types)
   const indexes = sessionIndexNames(table)
   await engine.createIndex(db, table, indexes.family, ['family_id'])
   await engine.createIndex(db, table, indexes.user, ['user_id'])
 }
 
 /** Version 1 of the counters table: one fixed window per key. */
-async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  await createTable(db, engine, table, RATE_LIMIT_COLUMNS, await engine.rateLimitColumnTypes(db))
+async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['rateLimits']): Promise<void> {
+  await createTable(db, engine, table, RATE_LIMIT_COLUMNS, types)
 }
 
 /**
@@ -100,8 +101,8 @@ async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string)
  * lookup is by it, and two tokens never share a secret); (purpose, user_id)
  * serves the revocations; expires_at serves the purge.
  */
-async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  await createTable(db, engine, table, ONE_TIME_TOKEN_COLUMNS, await engine.oneTimeTokenColumnTypes(db))
+async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['oneTimeTokens']): Promise<void> {
+  await createTable(db, engine, table, ONE_TIME_TOKEN_COLUMNS, types)
   const indexes = oneTimeTokenIndexNames(table)
   await engine.createIndex(db, table, indexes.secret, ['secret_hash'], true)
   await engine.createIndex(db, table, indexes.user, ['purpose', 'user_id'])
@@ -115,8 +116,8 @@ async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: stri
  * kind) serves a user's listings and deletions. No foreign key to the users
  * table, so an adopted one is never altered.
  */
-async function credentialsV1(db: AnyKysely, engine: StorageEngine, table: string): Promise<void> {
-  await createTable(db, engine, table, CREDENTIAL_COLUMNS, await engine.credentialColumnTypes(db))
+async function credentialsV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['credentials']): Promise<void> {
+  await createTable(db, engine, table, CREDENTIAL_COLUMNS, types)
   const indexes = credentialIndexNames(table)
   await engine.createIndex(db, table, indexes.subject, ['kind', 'subject'], true)
   await engine.createIndex(db, table, indexes.user, ['user_id', 'kind'])

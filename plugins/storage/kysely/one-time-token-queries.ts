@@ -144,8 +144,8 @@ function mapTokenRow(row: TokenRow): OneTimeTokenRecord {
     userId: row.user_id,
     secretHash: row.secret_hash,
     payload: row.payload === null ? null : decodeJsonObject(row.payload),
-    createdAt: copyDate(toDate(row.created_at)),
-    expiresAt: copyDate(toDate(row.expires_at)),
-    consumedAt: row.consumed_at === null ? null : copyDate(toDate(row.consumed_at)),
+    createdAt: toDate(row.created_at),
+    expiresAt: toDate(row.expires_at),
+    consumedAt: row.consumed_at === null ? null : toDate(row.consumed_at),
   }
 }

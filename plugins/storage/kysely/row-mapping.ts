@@ -71,7 +71,9 @@ export function mapSessionRow(row: SessionRow): SessionRecord {
 
 /** A stored timestamp as a Date: SQLite's epoch milliseconds, or the driver's Date. */
 export function toDate(value: Date | number | string | null): Date {
-  if (value instanceof Date) return value
+  // Always a new Date: a record never shares a mutable object with the row
+  // it came from (a driver's cache, or the values just written).
+  if (value instanceof Date) return new Date(value.getTime())
   // SQLite stores epoch milliseconds; a string only appears in adopted data.
   return new Date(value ?? 0)
 }

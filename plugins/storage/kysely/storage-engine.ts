@@ -61,6 +61,15 @@ export const USE_SLOW_PATH: unique symbol = Symbol('authcore.storage.slow-path')
 /** A compiled single-parameter select run outside kysely; returns the first row. */
 export type FastRead = (parameter: string) => unknown
 
+/** Every table's column types, as an engine writes them in CREATE TABLE and ADD COLUMN. */
+export interface ColumnTypes {
+  readonly users: Readonly<Record<UserColumn, string>>
+  readonly sessions: Readonly<Record<SessionColumn, string>>
+  readonly rateLimits: Readonly<Record<RateLimitColumn, string>>
+  readonly oneTimeTokens: Readonly<Record<OneTimeTokenColumn, string>>
+  readonly credentials: Readonly<Record<CredentialColumn, string>>
+}
+
 /** The engine-specific half of a kysely storage plugin. */
 export interface StorageEngine {
   /** `'sqlite'`, `'postgres'` or `'mysql'`. */
@@ -75,16 +84,8 @@ export interface StorageEngine {
   encodeBool(value: boolean): unknown
   /** Runs `fn` holding a lock that serialises migrations across processes. */
   withMigrationLock<T>(fn: (db: AnyKysely) => Promise<T>): Promise<T>
-  /** SQL type (with defaults) of each column when AuthCore creates the table. */
-  columnTypes(db: AnyKysely): Promise<Record<UserColumn, string>>
-  /** SQL type (with constraints) of each sessions column. */
-  sessionColumnTypes(db: AnyKysely): Promise<Record<SessionColumn, string>>
-  /** SQL type (with constraints) of each counters column. */
-  rateLimitColumnTypes(db: AnyKysely): Promise<Record<RateLimitColumn, string>>
-  /** SQL type (with constraints) of each one-time-tokens column. */
-  oneTimeTokenColumnTypes(db: AnyKysely): Promise<Record<OneTimeTokenColumn, string>>
-  /** SQL type (with constraints) of each credentials column. */
-  credentialColumnTypes(db: AnyKysely): Promise<Record<CredentialColumn, string>>
+  /** SQL type (with defaults and constraints) of each column of each table AuthCore creates, asked once per migration. */
+  columnTypes(db: AnyKysely): Promise<ColumnTypes>
   /**
    * How an atomic counter hit is written: `INSERT ... ON CONFLICT DO UPDATE
    * ... RETURNING` (SQLite >= 3.35, Postgres), or `INSERT ... ON DUPLICATE KEY

@@ -9,7 +9,7 @@ import { Kysely, MysqlDialect, sql } from 'kysely'
 import type { MysqlPoolLike } from '../kysely/driver-types.js'
 import { errorCode, errorMessage, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
-  AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+  AnyKysely, ColumnTypes, ErrorClass, StorageEngine,
 } from '../kysely/storage-engine.js'
 import { uniqueIndexClass } from '../kysely/storage-engine.js'
 
@@ -79,55 +79,42 @@ class MysqlEngine implements StorageEngine {
     return this.#collation
   }
 
-  async columnTypes(db: AnyKysely): Promise<Record<UserColumn, string>> {
+  async columnTypes(db: AnyKysely): Promise<ColumnTypes> {
+    // Keys compare byte for byte, padding included: the binary no-pad collation.
     const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
     return {
-      id: `varchar(64) ${key} not null primary key`,
-      email: 'varchar(255)', name: 'varchar(255)', pass: 'varchar(255)', role: 'varchar(255)',
-      email_key: `varchar(255) ${key}`,
-      created_at: 'datetime(3) not null default current_timestamp(3)',
-      updated_at: 'datetime(3) not null default current_timestamp(3)',
-      token_version: 'int not null default 0',
-      disabled: 'boolean not null default false',
-    }
-  }
-
-  async sessionColumnTypes(db: AnyKysely): Promise<Record<SessionColumn, string>> {
-    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
-    return {
-      // Session ids are UUIDs; user ids follow the users table (adopted ids up to 255).
-      id: `varchar(128) ${key} not null primary key`,
-      family_id: `varchar(128) ${key} not null`, user_id: `varchar(255) ${key} not null`,
-      secret_hash: `varchar(255) ${key} not null`,
-      created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', idle_expires_at: 'datetime(3) not null',
-      consumed_at: 'datetime(3) null', successor_id: `varchar(128) ${key} null`, revoked_at: 'datetime(3) null',
-    }
-  }
-
-  async rateLimitColumnTypes(db: AnyKysely): Promise<Record<RateLimitColumn, string>> {
-    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
-    return { key: `varchar(255) ${key} not null primary key`, count: 'int not null', reset_at: 'datetime(3) not null' }
-  }
-
-  // InnoDB keys hold at most 3072 bytes and utf8mb4 takes up to 4 bytes a
-  // character: the widest index here, (purpose or kind 64, user id or
-  // subject 255), needs 1276. JSON is text (65,535 bytes, four times the
-  // largest the contract allows).
-  async oneTimeTokenColumnTypes(db: AnyKysely): Promise<Record<OneTimeTokenColumn, string>> {
-    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
-    return {
-      id: `varchar(128) ${key} not null primary key`, purpose: `varchar(64) ${key} not null`, user_id: `varchar(255) ${key} null`,
-      secret_hash: `varchar(255) ${key} not null`, payload: 'text null',
-      created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', consumed_at: 'datetime(3) null',
-    }
-  }
-
-  async credentialColumnTypes(db: AnyKysely): Promise<Record<CredentialColumn, string>> {
-    const key = `character set utf8mb4 collate ${await this.#binaryCollation(db)}`
-    return {
-      id: `varchar(128) ${key} not null primary key`, user_id: `varchar(255) ${key} not null`,
-      kind: `varchar(64) ${key} not null`, subject: `varchar(255) ${key} not null`, data: 'text not null',
-      version: 'int not null default 0', created_at: 'datetime(3) not null', last_used_at: 'datetime(3) null',
+      users: {
+        id: `varchar(64) ${key} not null primary key`,
+        email: 'varchar(255)', name: 'varchar(255)', pass: 'varchar(255)', role: 'varchar(255)',
+        email_key: `varchar(255) ${key}`,
+        created_at: 'datetime(3) not null default current_timestamp(3)',
+        updated_at: 'datetime(3) not null default current_timestamp(3)',
+        token_version: 'int not null default 0',
+        disabled: 'boolean not null default false',
+      },
+      sessions: {
+        // Session ids are UUIDs; user ids follow the users table (adopted ids up to 255).
+        id: `varchar(128) ${key} not null primary key`,
+        family_id: `varchar(128) ${key} not null`, user_id: `varchar(255) ${key} not null`,
+        secret_hash: `varchar(255) ${key} not null`,
+        created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', idle_expires_at: 'datetime(3) not null',
+        consumed_at: 'datetime(3) null', successor_id: `varchar(128) ${key} null`, revoked_at: 'datetime(3) null',
+      },
+      rateLimits: { key: `varchar(255) ${key} not null primary key`, count: 'int not null', reset_at: 'datetime(3) not null' },
+      // InnoDB keys hold at most 3072 bytes and utf8mb4 takes up to 4 bytes a
+      // character: the widest index here, (purpose or kind 64, user id or
+      // subject 255), needs 1276. JSON is text (65,535 bytes, four times the
+      // largest the contract allows).
+      oneTimeTokens: {
+        id: `varchar(128) ${key} not null primary key`, purpose: `varchar(64) ${key} not null`, user_id: `varchar(255) ${key} null`,
+        secret_hash: `varchar(255) ${key} not null`, payload: 'text null',
+        created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', consumed_at: 'datetime(3) null',
+      },
+      credentials: {
+        id: `varchar(128) ${key} not null primary key`, user_id: `varchar(255) ${key} not null`,
+        kind: `varchar(64) ${key} not null`, subject: `varchar(255) ${key} not null`, data: 'text not null',
+        version: 'int not null default 0', created_at: 'datetime(3) not null', last_used_at: 'datetime(3) null',
+      },
     }
   }
 

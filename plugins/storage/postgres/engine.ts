@@ -8,7 +8,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely'
 import type { PgPoolLike } from '../kysely/driver-types.js'
 import { errorCode, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
-  AnyKysely, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+  AnyKysely, ColumnTypes, CredentialColumn, ErrorClass, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
 } from '../kysely/storage-engine.js'
 import { uniqueIndexClass } from '../kysely/storage-engine.js'
 
@@ -51,6 +51,14 @@ const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {
   kind: 'varchar(64) collate "C" not null', subject: 'varchar(255) collate "C" not null', data: 'text not null',
   version: 'integer not null default 0', created_at: 'timestamptz not null', last_used_at: 'timestamptz',
 }
+
+const COLUMN_TYPES_BY_TABLE: ColumnTypes = Object.freeze({
+  users: COLUMN_TYPES,
+  sessions: SESSION_COLUMN_TYPES,
+  rateLimits: RATE_LIMIT_COLUMN_TYPES,
+  oneTimeTokens: ONE_TIME_TOKEN_COLUMN_TYPES,
+  credentials: CREDENTIAL_COLUMN_TYPES,
+})
 
 // SQLSTATE classes and codes meaning "cannot answer now": connection
 // exceptions (08), operator intervention (57P0x), insufficient resources (53),
@@ -115,24 +123,8 @@ class PostgresEngine implements StorageEngine {
     })
   }
 
-  async columnTypes(): Promise<Record<UserColumn, string>> {
-    return COLUMN_TYPES
-  }
-
-  async sessionColumnTypes(): Promise<Record<SessionColumn, string>> {
-    return SESSION_COLUMN_TYPES
-  }
-
-  async rateLimitColumnTypes(): Promise<Record<RateLimitColumn, string>> {
-    return RATE_LIMIT_COLUMN_TYPES
-  }
-
-  async oneTimeTokenColumnTypes(): Promise<Record<OneTimeTokenColumn, string>> {
-    return ONE_TIME_TOKEN_COLUMN_TYPES
-  }
-
-  async credentialColumnTypes(): Promise<Record<CredentialColumn, string>> {
-    return CREDENTIAL_COLUMN_TYPES
+  async columnTypes(): Promise<ColumnTypes> {
+    return COLUMN_TYPES_BY_TABLE
   }
 
   async createTableSuffix(): Promise<string> {

@@ -12,7 +12,7 @@ import type { SqliteDatabaseHandle, SqliteStatementHandle } from '../kysely/driv
 import { acquireConnections, releaseConnections, type SqliteConnections } from './connections.js'
 import { errorCode, errorMessage, isUnavailableError } from '../kysely/error-mapping.js'
 import type {
-  AnyKysely, CredentialColumn, ErrorClass, FastRead, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
+  AnyKysely, ColumnTypes, CredentialColumn, ErrorClass, FastRead, OneTimeTokenColumn, RateLimitColumn, SessionColumn, StorageEngine, UserColumn,
 } from '../kysely/storage-engine.js'
 import { USE_SLOW_PATH, uniqueColumnsClass } from '../kysely/storage-engine.js'
 
@@ -53,6 +53,14 @@ const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {
   id: 'text not null primary key', user_id: 'text not null', kind: 'text not null', subject: 'text not null',
   data: 'text not null', version: 'integer not null default 0', created_at: 'integer not null', last_used_at: 'integer',
 }
+
+const COLUMN_TYPES_BY_TABLE: ColumnTypes = Object.freeze({
+  users: COLUMN_TYPES,
+  sessions: SESSION_COLUMN_TYPES,
+  rateLimits: RATE_LIMIT_COLUMN_TYPES,
+  oneTimeTokens: ONE_TIME_TOKEN_COLUMN_TYPES,
+  credentials: CREDENTIAL_COLUMN_TYPES,
+})
 
 const UNAVAILABLE_PREFIXES = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL', 'SQLITE_NOTADB', 'SQLITE_CORRUPT']
 
@@ -98,24 +106,8 @@ class SqliteEngine implements StorageEngine {
     })
   }
 
-  async columnTypes(): Promise<Record<UserColumn, string>> {
-    return COLUMN_TYPES
-  }
-
-  async sessionColumnTypes(): Promise<Record<SessionColumn, string>> {
-    return SESSION_COLUMN_TYPES
-  }
-
-  async rateLimitColumnTypes(): Promise<Record<RateLimitColumn, string>> {
-    return RATE_LIMIT_COLUMN_TYPES
-  }
-
-  async oneTimeTokenColumnTypes(): Promise<Record<OneTimeTokenColumn, string>> {
-    return ONE_TIME_TOKEN_COLUMN_TYPES
-  }
-
-  async credentialColumnTypes(): Promise<Record<CredentialColumn, string>> {
-    return CREDENTIAL_COLUMN_TYPES
+  async columnTypes(): Promise<ColumnTypes> {
+    return COLUMN_TYPES_BY_TABLE
   }
 
   async createTableSuffix(): Promise<string> {

@@ -5,10 +5,10 @@
  * names both owners, so a misconfiguration fails at start-up, never on a
  * request.
  */
-import { AuthError, registerAll, UsageError, type ErrorCodeDeclaration } from '../errors.js'
-import { HOOK_NAMES } from '../hooks.js'
-import type { AuthPlugin, PluginRequirement, RouteDeclaration, ScopeDefault, SignInMethod } from '../plugin-types.js'
-import { toSeconds } from '../duration.js'
+import { AuthError, registerAll, UsageError, type ErrorCodeDeclaration } from './errors.js'
+import { HOOK_NAMES } from './hooks.js'
+import type { AuthPlugin, PluginRequirement, RouteDeclaration, ScopeDefault, SignInMethod } from './plugin-types.js'
+import { toSeconds } from './duration.js'
 
 /** A route with the plugin that declared it (`'core'` for the core's own). */
 export interface OwnedRoute {
