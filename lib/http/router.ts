@@ -15,7 +15,7 @@ export interface RouterOptions {
   /**
    * Verifies an `Authorization` header (routes with `auth: 'bearer'`),
    * strictly: a token of a user since disabled, deleted or revoked is refused
-   * at once, as the core's own operations refuse it.
+   * (within `strictVerifyCacheTtl` on other instances).
    */
   authenticate(header: string | null): Promise<AccessClaims>
   /** The owner's context, once AuthCore has started (starting it if needed). */
