@@ -1,6 +1,6 @@
 import { AuthError, UsageError } from './errors.js'
 import type { AuthEvents, EventHub } from './events.js'
-import type { HookRunner } from './hooks.js'
+import type { Hook, HookName, HookRunner } from './hooks.js'
 import type { CoreContext } from './operations/context.js'
 import type { ResolvedOptions } from './options-validate.js'
 import { PasswordService } from './passwords/service.js'
@@ -9,11 +9,12 @@ import type { Contributions } from './plugin-contributions.js'
 import type { RateLimitSettings } from './rate-limit/settings.js'
 import { signInProven } from './operations/credentials.js'
 import { toPublicUser } from './users/public-user.js'
-import type { Hook, HookName } from './hooks.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
 import { REQUIRED_RATE_LIMIT_OPERATIONS, type RateLimitStore } from './rate-limit-types.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
 import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
+import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from './one-time-token-types.js'
+import { REQUIRED_CREDENTIAL_OPERATIONS } from './credential-types.js'
 import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
 import { signAccessToken } from './tokens/issuer.js'
 import type { KeyRing } from './tokens/key-ring.js'
@@ -35,6 +36,11 @@ function refuseIncomplete(storage: StoragePlugin, missing: readonly string[]): v
 function checkStorage(storage: StoragePlugin): void {
   const missing = missingOperations(storage, REQUIRED_STORAGE_OPERATIONS)
   if (storage.sessions !== undefined) missing.push(...missingOperations(storage.sessions, REQUIRED_SESSION_OPERATIONS, 'sessions.'))
+  // A store that is offered must be whole: a plugin that requires it relies on every operation.
+  if (storage.oneTimeTokens !== undefined) {
+    missing.push(...missingOperations(storage.oneTimeTokens, REQUIRED_ONE_TIME_TOKEN_OPERATIONS, 'oneTimeTokens.'))
+  }
+  if (storage.credentials !== undefined) missing.push(...missingOperations(storage.credentials, REQUIRED_CREDENTIAL_OPERATIONS, 'credentials.'))
   refuseIncomplete(storage, missing)
 }
 

@@ -220,3 +220,18 @@ t.test("review fixes: bearer routes are strict; hooks only in setup, taken back 
   t.throws(() => context!.signIn(record, 'basic'), TypeError, "a plugin cannot sign in as another method")
   t.ok((await context!.signIn(record, 'strict:link')).token, "'<plugin>:<what>' is its own")
 })
+
+t.test('an offered store must be whole: ready() names its missing operations', async (t) => {
+  const inner = sqliteStorage({ filename: ':memory:' })
+  const partial = {
+    name: 'partial', init: () => inner.init(), close: () => inner.close(), transaction: inner.transaction.bind(inner),
+    createUser: inner.createUser.bind(inner), findUserById: inner.findUserById.bind(inner), findUserByEmailKey: inner.findUserByEmailKey.bind(inner),
+    updateUser: inner.updateUser.bind(inner), listUsers: inner.listUsers.bind(inner), deleteUser: inner.deleteUser.bind(inner),
+    oneTimeTokens: { ...inner.oneTimeTokens, consumeToken: undefined },
+  } as unknown as StoragePlugin
+  const auth = new AuthCore({ secret: newSecret(), storage: partial })
+  const err = await errorOf(auth.ready())
+  t.equal(err.code, 'ERR_AUTH_STORAGE_INCOMPLETE')
+  t.match(err.message, /oneTimeTokens\.consumeToken/)
+  await auth.close()
+})
