@@ -56,7 +56,7 @@ const CHEAP_CONCURRENCY = [1, 8] as const
 const PASSWORD_COUNT = 16
 const SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz' // >= 32 bytes
 const ACCESS_TTL = 15 * 60
-const COLUMNS = 'id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled'
+const COLUMNS = 'id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled, email_verified'
 
 // ---------------------------------------------------------------------------
 // Environment

@@ -28,7 +28,7 @@ const envInt = (name: string, fallback: number): number => {
 const USERS = envInt('BENCH_USERS', 10_000)
 const RUN_MS = envInt('BENCH_MS', 400)
 const ROUNDS = envInt('BENCH_ROUNDS', 5)
-const COLUMNS = 'id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled'
+const COLUMNS = 'id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled, email_verified'
 
 type Op = (i: number) => unknown
 

@@ -1,6 +1,7 @@
 // Adopting a Space Cloud users table (id, email, name, pass, role, plus a
 // column of the user's own): every row and column survives, email_key is
-// backfilled, and a case-only duplicate is reported, not fatal.
+// backfilled, email_verified is added and reads false, and a case-only
+// duplicate is reported, not fatal.
 import t, { type Test } from 'tap'
 import type { StorageWarning } from '../plugins/storage/sqlite/index.js'
 import { eachEngine, type Engine, type EngineName } from './helpers/engines.js'
@@ -48,8 +49,14 @@ async function adopt(t: Test, engine: Engine) {
   t.notMatch(warnings[0]?.message ?? '', /@|\$2a\$/, 'the warning names no email and no hash')
 
   const alice = await storage.findUserByEmailKey('alice@example.com')
-  t.same([alice?.id, alice?.passwordHash, alice?.tokenVersion, alice?.disabled, alice?.name, alice?.role],
-    ['sc-1', HASH_A, 0, false, 'Alice', 'user'], 'an adopted user is found by key with its bcrypt hash')
+  t.same([alice?.id, alice?.passwordHash, alice?.tokenVersion, alice?.disabled, alice?.emailVerified, alice?.name, alice?.role],
+    ['sc-1', HASH_A, 0, false, false, 'Alice', 'user'], 'an adopted user is found by key with its bcrypt hash, not verified')
+  const verified = await engine.sql(scope, `select email_verified from ${table}`)
+  t.ok(verified.length === ROWS.length && verified.every((r) => r.email_verified === false || Number(r.email_verified) === 0),
+    'email_verified added, false on every adopted row')
+  t.same((await engine.sql(scope, `select name from ${names.migrations} where name like ? order by name`, [`${table}:%`])).map((r) => r.name),
+    [`${table}:1`, `${table}:2`], 'users version 2 recorded: a no-op once version 1 adopted the table with the column')
+  t.same((await storage.listUsers({ limit: 100 })).users.filter((u) => u.emailVerified).map((u) => u.id), [], 'no adopted user reads as verified')
   t.ok(alice?.createdAt instanceof Date && alice.createdAt.getTime() > 0, 'adopted rows get a created_at')
   t.equal((await storage.findUserByEmailKey('carol@example.com'))?.id, 'sc-5', 'NFKC-folded key found')
   t.equal((await storage.findUserById('sc-3'))?.passwordHash, null, 'a NULL pass reads as null')
@@ -57,9 +64,9 @@ async function adopt(t: Test, engine: Engine) {
   t.equal((await storage.listUsers({ limit: 100 })).users.length, ROWS.length, 'every row listed')
   await t.rejects(storage.createUser({ id: 'new', email: 'bob@example.com', emailKey: 'bob@example.com', name: 'B', role: 'user', passwordHash: null }),
     { code: 'ERR_AUTH_USER_EXISTS' }, 'an adopted key is taken')
-  await storage.updateUser('sc-1', { name: 'Alice B', bumpTokenVersion: true })
-  const [after] = await engine.sql(scope, `select nickname, token_version from ${table} where id = ?`, ['sc-1'])
-  t.same([after?.nickname, Number(after?.token_version)], ['ally', 1], 'updates leave the extra column alone')
+  await storage.updateUser('sc-1', { name: 'Alice B', bumpTokenVersion: true, emailVerified: true })
+  const [after] = await engine.sql(scope, `select nickname, token_version, email_verified from ${table} where id = ?`, ['sc-1'])
+  t.same([after?.nickname, Number(after?.token_version), Number(after?.email_verified)], ['ally', 1, 1], 'updates leave the extra column alone')
 
   // The generic stores' tables are created next to the adopted one, which they never alter.
   const now = new Date()

@@ -21,6 +21,15 @@ const INVALID_CONNECTIONS: Record<EngineName, (engine: Engine) => unknown[]> = {
   mysql: (engine) => [{ pool: {} }, { uri: '' }, { ...engine.connection('opts'), connectionLimit: 0 }],
 }
 
+/** Selects `nn` (not null: 1 or 'NO') for the email_verified column of the users table named by the parameter, when it has one. */
+const VERIFIED_COLUMN: Record<EngineName, string> = {
+  sqlite: `select "notnull" as nn from pragma_table_info(?) where name = 'email_verified'`,
+  postgres: `select is_nullable as nn from information_schema.columns
+    where table_schema = current_schema() and table_name = ? and column_name = 'email_verified'`,
+  mysql: `select is_nullable as nn from information_schema.columns
+    where table_schema = database() and table_name = ? and column_name = 'email_verified'`,
+}
+
 /** Options as a test name: plain values as JSON, a pool or handle by its class. */
 const describe = (options: unknown) => JSON.stringify(options, (key, value: unknown) =>
   key !== '' && typeof value === 'object' && value !== null && Object.getPrototypeOf(value) !== Object.prototype
@@ -98,10 +107,74 @@ eachEngine(t, 'storage', async (t, engine) => {
     t.equal((await plugins[1].sessions.findSession('s1'))?.userId, 'u1', 'sessions work')
     t.equal((await plugins[1].rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
     const rows = await engine.sql(scope, `select name from ${engine.quote(names.migrations)} order by name`)
-    t.same(rows.map((r) => r.name).sort(), [names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`).sort(),
+    t.same(rows.map((r) => r.name).sort(),
+      [...[names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`), `${names.users}:2`].sort(),
       'each version recorded once')
     t.equal((await plugins[1].oneTimeTokens.revokeTokens('p', 'u1', now)), 0, 'one-time tokens work')
     t.same(await plugins[0].credentials.listCredentials('u1'), [], 'credentials work')
+  })
+
+  t.test('a users table from before email_verified gains it in place, every existing row unverified', async (t) => {
+    const scope = 'verified'
+    const names = engine.tables(scope)
+    const users = engine.quote(names.users)
+    const migrations = engine.quote(names.migrations)
+    const open = () => engine.create({ ...engine.connection(scope), tables: names })
+    const fresh = open()
+    await fresh.init()
+    await fresh.close()
+    // email_verified as the engine describes it: [present, not null].
+    const verifiedColumn = async (): Promise<[boolean, boolean]> => {
+      const [row] = await engine.sql(scope, VERIFIED_COLUMN[engine.name], [names.users])
+      return [row !== undefined, row !== undefined && (row.nn === 1 || row.nn === 'NO')]
+    }
+    const recorded = async () => (await engine.sql(scope, `select name from ${migrations} where name like ? order by name`, [`${names.users}:%`])).map((r) => r.name)
+    t.same(await verifiedColumn(), [true, true], 'a new table is created with the column, not null')
+    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'on a new table, version 2 is recorded (a no-op)')
+
+    // Back to what the previous AuthCore version left: no email_verified, only users:1 recorded among the users versions.
+    await engine.sql(scope, `alter table ${users} drop column email_verified`)
+    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.users}:2`])
+    t.same(await verifiedColumn(), [false, false], 'the previous schema: no email_verified')
+    const old = [
+      ['v1', 'v1@example.com', 'V One', 'hash-1', 'user', 'v1@example.com', 0, 0],
+      ['v2', 'v2@example.com', 'V Two', null, 'admin', 'v2@example.com', 3, 1],
+    ] as const
+    // 2023-11-14T22:13:20Z as each engine's column takes it, whatever the test connection's time zone.
+    const time = { sqlite: 1_700_000_000_000, postgres: '2023-11-14T22:13:20.000Z', mysql: '2023-11-14 22:13:20.000' }[engine.name]
+    for (const [id, email, name, pass, role, key, version, disabled] of old) {
+      await engine.sql(scope, `insert into ${users} (id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [id, email, name, pass, role, key, time, time, version, engine.name === 'postgres' ? disabled === 1 : disabled])
+    }
+
+    // Two processes upgrade at once, as in production.
+    const plugins = [open(), open()] as const
+    t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
+    await Promise.all(plugins.map((p) => p.init()))
+    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'version 2 applied and recorded once')
+    t.same(await verifiedColumn(), [true, true], 'email_verified added, not null')
+    const rows = await engine.sql(scope, `select id, email_verified from ${users} order by id`)
+    t.same(rows.map((r) => [r.id, r.email_verified === true || Number(r.email_verified) === 1]), [['v1', false], ['v2', false]],
+      'the column holds false on every existing row')
+    for (const [id, email, name, pass, role, key, version, disabled] of old) {
+      const user = await plugins[1].findUserById(id)
+      t.same(user && [user.email, user.name, user.passwordHash, user.role, user.emailKey, user.tokenVersion, user.disabled, user.createdAt.getTime(), user.emailVerified],
+        [email, name, pass, role, key, version, disabled === 1, 1_700_000_000_000, false], `${id}: every value kept, emailVerified false`)
+    }
+    t.equal((await plugins[0].findUserByEmailKey('v2@example.com'))?.emailVerified, false, 'found by key, not verified')
+    t.equal((await plugins[0].updateUser('v1', { emailVerified: true }))?.emailVerified, true, 'the new column is written')
+    t.equal((await plugins[1].findUserById('v1'))?.emailVerified, true, 'and read back')
+    const created = await plugins[1].createUser({ id: 'v3', email: 'v3@x', emailKey: 'v3@x', name: 'V3', role: 'user', passwordHash: null, emailVerified: true })
+    t.equal(created.emailVerified, true, 'createUser writes it on the upgraded table')
+    t.same((await plugins[0].listUsers({ limit: 10 })).users.map((u) => [u.id, u.emailVerified]), [['v1', true], ['v2', false], ['v3', true]], 'listUsers reads it')
+
+    // Idempotent: a later init changes nothing, even with version 2 forgotten.
+    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.users}:2`])
+    const again = open()
+    await again.init()
+    await again.close()
+    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'a re-run of version 2 is a no-op, recorded again')
+    t.equal((await plugins[0].findUserById('v1'))?.emailVerified, true, 'values survive a later init')
   })
 
   const { unreachable } = engine

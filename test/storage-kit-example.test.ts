@@ -13,12 +13,16 @@ export function mapStorage(): StoragePlugin {
   }
   const keyTaken = (key: string, except?: string) =>
     [...users.values()].some((u) => u.emailKey === key && u.id !== except)
+  const checkVerified = (value: unknown) => {
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError('emailVerified must be a boolean')
+  }
   const store = (): UserStore => ({
     async createUser(u) {
       check()
+      checkVerified(u.emailVerified)
       if (keyTaken(u.emailKey)) throw new AuthError('ERR_AUTH_USER_EXISTS')
       const now = new Date()
-      const user = { ...u, tokenVersion: 0, disabled: false, createdAt: now, updatedAt: now }
+      const user = { ...u, tokenVersion: 0, disabled: false, emailVerified: u.emailVerified ?? false, createdAt: now, updatedAt: now }
       users.set(u.id, user)
       return { ...user }
     },
@@ -26,6 +30,7 @@ export function mapStorage(): StoragePlugin {
     async findUserByEmailKey(key) { check(); const u = [...users.values()].find((x) => x.emailKey === key); return u && { ...u } },
     async updateUser(id, { bumpTokenVersion, ifPasswordHash, ...patch }) {
       check()
+      checkVerified(patch.emailVerified)
       const u = users.get(id)
       if (!u) return undefined
       // A conditional update (a sign-in's re-hash): only while the hash is still the verified one.

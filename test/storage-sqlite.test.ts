@@ -50,7 +50,7 @@ t.test('the file is created by init(), in WAL mode, and reused by the next insta
   const raw = new Database(filename)
   t.equal(raw.pragma('journal_mode', { simple: true }), 'wal', 'WAL mode')
   t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
-    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'], 'each migration recorded once')
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1', 'users:2'], 'each migration recorded once')
   raw.close()
   const second = sqliteStorage({ filename })
   await second.init()
@@ -94,7 +94,7 @@ t.test('a locked database is ERR_AUTH_STORAGE_UNAVAILABLE with the SQLITE_BUSY c
   }
 })
 
-t.test('a database from before sessions and counters is upgraded in place', async (t) => {
+t.test('a database from before sessions, counters and email_verified is upgraded in place', async (t) => {
   const filename = join(dir, 'upgrade.db')
   // Exactly what the previous AuthCore version created.
   const old = new Database(filename)
@@ -103,12 +103,18 @@ t.test('a database from before sessions and counters is upgraded in place', asyn
     create unique index users_email_key_uq on users (email_key);
     create table authcore_migrations (name varchar(190) not null primary key, applied_at integer);
     insert into authcore_migrations values ('users:1', 1);
-    insert into users values ('u1', 'a@b.c', 'A', null, 'user', 'a@b.c', 1, 1, 0, 0);`)
+    insert into users values ('u1', 'a@b.c', 'A', null, 'user', 'a@b.c', 1, 1, 0, 0);
+    insert into users values ('u2', 'd@b.c', 'D', 'h', 'admin', 'd@b.c', 2, 3, 4, 1);`)
   old.close()
   const plugins = [sqliteStorage({ filename }), sqliteStorage({ filename })]
   await Promise.all(plugins.map((p) => p.init()))
   const [plugin] = plugins as [KyselyStoragePlugin]
   t.equal((await plugin.findUserById('u1'))?.email, 'a@b.c', 'the existing user is intact')
+  const u2 = await plugin.findUserByEmailKey('d@b.c')
+  t.same([u2?.passwordHash, u2?.role, u2?.tokenVersion, u2?.disabled, u2?.createdAt.getTime(), u2?.updatedAt.getTime(), u2?.emailVerified],
+    ['h', 'admin', 4, true, 2, 3, false], 'existing rows keep every value and read as not verified')
+  t.equal((await plugin.updateUser('u1', { emailVerified: true }))?.emailVerified, true, 'the new column is written')
+  t.equal((await plugin.findUserById('u1'))?.emailVerified, true, 'and read back')
   const now = new Date()
   const session = { id: 's1', familyId: 's1', userId: 'u1', secretHash: 'h', createdAt: now, expiresAt: new Date(+now + 1000), idleExpiresAt: new Date(+now + 1000) }
   await plugin.sessions.createSession(session)
@@ -117,8 +123,12 @@ t.test('a database from before sessions and counters is upgraded in place', asyn
   for (const p of plugins) await p.close()
   const raw = new Database(filename)
   t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
-    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1'],
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1', 'users:2'],
     'the new versions recorded once')
+  t.same(raw.prepare("select name, type, \"notnull\", dflt_value from pragma_table_info('users') where name = 'email_verified'").all(),
+    [{ name: 'email_verified', type: 'INTEGER', notnull: 1, dflt_value: '0' }], 'email_verified added as integer not null default 0')
+  t.same(raw.prepare('select id, email_verified from users order by id').all(), [{ id: 'u1', email_verified: 1 }, { id: 'u2', email_verified: 0 }],
+    'stored as 0/1')
   const indexes = (table: string) => raw.prepare("select sql from sqlite_master where type = 'index' and tbl_name = ? and sql is not null order by name")
     .all(table).map((r) => (r as { sql: string }).sql)
   t.same(indexes('authcore_sessions'), [

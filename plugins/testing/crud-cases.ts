@@ -1,6 +1,6 @@
 /** Conformance: every UserStore method, found and not-found paths. */
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
-import { checkShape, newUser, plain, rejectsWith, withPlugin } from './kit-helpers.js'
+import { checkShape, newUser, plain, rejectsTypeError, rejectsWith, withPlugin } from './kit-helpers.js'
 
 /** Registers the CRUD subtests. */
 export function crudCases(t: ConformanceTest, options: StorageConformanceOptions): void {
@@ -10,8 +10,8 @@ export function crudCases(t: ConformanceTest, options: StorageConformanceOptions
     const created = await plugin.createUser(input)
     checkShape(t, created)
     t.same({ ...plain(created) as object, createdAt: 0, updatedAt: 0 }, {
-      ...input, tokenVersion: 0, disabled: false, createdAt: 0, updatedAt: 0,
-    }, 'fields as given, token version 0, not disabled')
+      ...input, tokenVersion: 0, disabled: false, emailVerified: false, createdAt: 0, updatedAt: 0,
+    }, 'fields as given, token version 0, not disabled, email not verified')
     t.ok(created.createdAt.getTime() >= before - 1000 && created.createdAt.getTime() <= Date.now() + 1000, 'createdAt is now')
     const byId = await plugin.findUserById(input.id)
     checkShape(t, byId)
@@ -84,6 +84,47 @@ export function crudCases(t: ConformanceTest, options: StorageConformanceOptions
     t.same(plain(await plugin.findUserByEmailKey('new@example.com')), plain(changed), 'new key matches the returned row')
     t.equal((await plugin.updateUser(input.id, { disabled: false }))?.disabled, false, 'disabled back to false')
     t.equal((await plugin.updateUser(input.id, { emailKey: 'new@example.com' }))?.emailKey, 'new@example.com', 'setting its own key again is fine')
+  }))
+
+  t.test('emailVerified: false unless given, set by createUser or updateUser, read back by every lookup', (t) => withPlugin(options, async (plugin) => {
+    const plainUser = newUser('verified-default')
+    t.ok(!('emailVerified' in plainUser), 'the input leaves emailVerified out')
+    t.equal((await plugin.createUser(plainUser)).emailVerified, false, 'createUser without it: false')
+    t.equal((await plugin.findUserById(plainUser.id))?.emailVerified, false, 'stored as false')
+    const explicit = await plugin.createUser(newUser('verified-false', { emailVerified: false }))
+    t.equal(explicit.emailVerified, false, 'createUser with false: false')
+
+    const proven = newUser('verified-true', { emailVerified: true })
+    const created = await plugin.createUser(proven)
+    t.equal(created.emailVerified, true, 'createUser with true: true')
+    t.same([(await plugin.findUserById(proven.id))?.emailVerified, (await plugin.findUserByEmailKey(proven.emailKey))?.emailVerified],
+      [true, true], 'both lookups read true')
+
+    const before = plain(await plugin.findUserById(plainUser.id)) as Record<string, unknown>
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const verified = await plugin.updateUser(plainUser.id, { emailVerified: true })
+    checkShape(t, verified)
+    t.same({ ...plain(verified) as object, updatedAt: 0 }, { ...before, emailVerified: true, updatedAt: 0 },
+      'updateUser({ emailVerified: true }) sets it and changes no other field')
+    t.ok(verified!.updatedAt.getTime() > (before.updatedAt as number), 'updatedAt advanced')
+    t.equal((await plugin.findUserByEmailKey(plainUser.emailKey))?.emailVerified, true, 'stored as true')
+    t.equal((await plugin.updateUser(plainUser.id, { name: 'Renamed' }))?.emailVerified, true, 'an update without it leaves it')
+    const unverified = await plugin.updateUser(plainUser.id, { email: 'Moved@Example.com', emailKey: 'moved@example.com', emailVerified: false })
+    t.same([unverified?.emailVerified, unverified?.emailKey, unverified?.name], [false, 'moved@example.com', 'Renamed'], 'set back to false with an email change')
+    const listed = new Map((await plugin.listUsers({ limit: 10 })).users.map((u) => [u.id, u.emailVerified]))
+    t.same([listed.get(plainUser.id), listed.get(explicit.id), listed.get(proven.id)], [false, false, true], 'listUsers reads it')
+  }))
+
+  t.test('a non-boolean emailVerified is a TypeError and changes nothing', (t) => withPlugin(options, async (plugin) => {
+    const user = await plugin.createUser(newUser('verified-bad'))
+    for (const value of [1, 0, 'true', 'false', null]) {
+      const label = JSON.stringify(value)
+      await rejectsTypeError(t, () => plugin.createUser(newUser(`verified-bad-${label.replace(/\W/g, '')}`, { emailVerified: value as never })),
+        `createUser with emailVerified ${label}`)
+      await rejectsTypeError(t, () => plugin.updateUser(user.id, { emailVerified: value as never }), `updateUser with emailVerified ${label}`)
+    }
+    t.same((await plugin.listUsers({ limit: 10 })).users.map((u) => u.id), [user.id], 'no user was created')
+    t.same(plain(await plugin.findUserById(user.id)), plain(user), 'the user is unchanged')
   }))
 
   t.test('bumpTokenVersion advances the version in the same update', (t) => withPlugin(options, async (plugin) => {

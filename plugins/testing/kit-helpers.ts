@@ -70,6 +70,7 @@ export function checkShape(t: ConformanceTest, user: UserRecord | undefined): vo
   t.ok(user.passwordHash === null || typeof user.passwordHash === 'string', 'passwordHash is a string or null')
   t.equal(typeof user.tokenVersion, 'number', 'tokenVersion is a number')
   t.equal(typeof user.disabled, 'boolean', 'disabled is a boolean')
+  t.equal(typeof user.emailVerified, 'boolean', 'emailVerified is a boolean')
   t.ok(user.createdAt instanceof Date && !Number.isNaN(user.createdAt.getTime()), 'createdAt is a valid Date')
   t.ok(user.updatedAt instanceof Date && !Number.isNaN(user.updatedAt.getTime()), 'updatedAt is a valid Date')
 }

@@ -5,7 +5,7 @@
  * may run twice, or in two processes at once.
  * Applied versions are recorded in the migrations table, one name per table
  * and version (`<table>:<n>`), so a database made by an older AuthCore gains
- * the new tables in place and a renamed table is created afresh.
+ * the new tables and columns in place and a renamed table is created afresh.
  */
 import { sql } from 'kysely'
 import { AuthError } from '../../../lib/index.js'
@@ -28,6 +28,7 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
 
     const steps: [version: string, run: () => Promise<void>][] = [
       [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types.users)],
+      [`${tables.users}:2`, () => usersV2(db, engine, tables.users, types.users)],
       [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions, types.sessions)],
       [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits, types.rateLimits)],
       [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
@@ -48,9 +49,11 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
 }
 
 /**
- * Version 1: the users table with Space Cloud's columns plus AuthCore's. An
- * existing table (a Space Cloud one, perhaps with columns of its own) keeps
- * every row and column; only the missing columns are added.
+ * Version 1: the users table with Space Cloud's columns plus AuthCore's (all
+ * of {@link USER_COLUMNS}, so a table made or adopted now has the later
+ * versions' columns already). An existing table (a Space Cloud one, perhaps
+ * with columns of its own) keeps every row and column; only the missing
+ * columns are added.
  */
 async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['users']): Promise<void> {
   const existing = await engine.existingColumns(db, table)
@@ -71,6 +74,18 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
     await db.updateTable(table).set({ updated_at: now }).where('updated_at', 'is', null).execute()
   }
   await engine.createIndex(db, table, emailKeyIndexName(table), ['email_key'], true)
+}
+
+/**
+ * Version 2: `email_verified`, for a users table that version 1 of an older
+ * AuthCore made or adopted before the column existed. Added in place as NOT
+ * NULL with a default of false, so every existing row reads as unverified; a
+ * no-op where version 1 already created it.
+ */
+async function usersV2(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['users']): Promise<void> {
+  const existing = await engine.existingColumns(db, table)
+  if (existing.has('email_verified')) return
+  await engine.addColumn(db, table, 'email_verified', types.email_verified)
 }
 
 /** `CREATE TABLE IF NOT EXISTS` with `columns` typed by `types`, in the engine's character set. */

@@ -17,6 +17,7 @@ export interface UserRow {
   updated_at: Date | number | string | null
   token_version: number | string | null
   disabled: boolean | number | null
+  email_verified: boolean | number | null
 }
 
 /**
@@ -34,6 +35,7 @@ export function mapUserRow(row: UserRow): UserRecord {
     passwordHash: row.pass,
     tokenVersion: typeof row.token_version === 'number' ? row.token_version : Number(row.token_version ?? 0),
     disabled: row.disabled === true || row.disabled === 1,
+    emailVerified: row.email_verified === true || row.email_verified === 1,
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   }

@@ -13,6 +13,7 @@ export type AnyKysely = Kysely<any>
 /** Columns of the users table that AuthCore reads and writes. */
 export const USER_COLUMNS = [
   'id', 'email', 'name', 'pass', 'role', 'email_key', 'created_at', 'updated_at', 'token_version', 'disabled',
+  'email_verified',
 ] as const
 
 /** One of {@link USER_COLUMNS}. */

@@ -47,13 +47,14 @@ export class KyselyUserStore implements UserStore {
 
   async createUser(user: NewUser): Promise<UserRecord> {
     assertNewUser(user)
+    const emailVerified = user.emailVerified ?? false
     const now = new Date()
     const time = this.#engine.encodeTime(now)
     try {
       await this.#db.insertInto(this.#table).values({
         id: user.id, email: user.email, name: user.name, pass: user.passwordHash, role: user.role,
         email_key: user.emailKey, created_at: time, updated_at: time, token_version: 0,
-        disabled: this.#engine.encodeBool(false),
+        disabled: this.#engine.encodeBool(false), email_verified: this.#engine.encodeBool(emailVerified),
       }).execute()
     } catch (err) {
       throw toAuthError(err, this.#classify)
@@ -61,7 +62,7 @@ export class KyselyUserStore implements UserStore {
     // The row is exactly what we sent, so no read-back round trip.
     return {
       id: user.id, email: user.email, emailKey: user.emailKey, name: user.name, role: user.role,
-      passwordHash: user.passwordHash, tokenVersion: 0, disabled: false, createdAt: now, updatedAt: now,
+      passwordHash: user.passwordHash, tokenVersion: 0, disabled: false, emailVerified, createdAt: now, updatedAt: now,
     }
   }
 
@@ -134,6 +135,10 @@ export class KyselyUserStore implements UserStore {
       if (typeof patch.disabled !== 'boolean') throw new UsageError('updateUser: patch.disabled must be a boolean')
       set.disabled = this.#engine.encodeBool(patch.disabled)
     }
+    if (patch.emailVerified !== undefined) {
+      if (typeof patch.emailVerified !== 'boolean') throw new UsageError('updateUser: patch.emailVerified must be a boolean')
+      set.email_verified = this.#engine.encodeBool(patch.emailVerified)
+    }
     if (patch.bumpTokenVersion === true) set.token_version = sql`${sql.ref('token_version')} + 1`
     return set
   }
@@ -200,6 +205,9 @@ function assertNewUser(user: NewUser): void {
   }
   if (user.passwordHash !== null && typeof user.passwordHash !== 'string') {
     throw new UsageError('createUser: user.passwordHash must be a string or null')
+  }
+  if (user.emailVerified !== undefined && typeof user.emailVerified !== 'boolean') {
+    throw new UsageError('createUser: user.emailVerified must be a boolean')
   }
   if (user.emailKey === '') throw new AuthError('ERR_AUTH_INPUT_INVALID', 'The email key is empty')
 }

@@ -91,6 +91,7 @@ class MysqlEngine implements StorageEngine {
         updated_at: 'datetime(3) not null default current_timestamp(3)',
         token_version: 'int not null default 0',
         disabled: 'boolean not null default false',
+        email_verified: 'boolean not null default false',
       },
       sessions: {
         // Session ids are UUIDs; user ids follow the users table (adopted ids up to 255).

@@ -24,6 +24,7 @@ const COLUMN_TYPES: Record<UserColumn, string> = {
   updated_at: 'timestamptz not null default now()',
   token_version: 'integer not null default 0',
   disabled: 'boolean not null default false',
+  email_verified: 'boolean not null default false',
 }
 
 const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {

@@ -30,6 +30,7 @@ const COLUMN_TYPES: Record<UserColumn, string> = {
   created_at: 'integer', updated_at: 'integer',
   token_version: 'integer not null default 0',
   disabled: 'integer not null default 0',
+  email_verified: 'integer not null default 0',
 }
 
 const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
