@@ -37,10 +37,16 @@ export interface OneTimeTokenRecord {
   expiresAt: Date
   /** When it was consumed or revoked; null while usable. */
   consumedAt: Date | null
+  /**
+   * True when it was revoked (by `revokeOthers` or `revokeTokens`) rather
+   * than consumed, so a capability can tell "already used" from "replaced
+   * by a newer link". False while usable.
+   */
+  revoked: boolean
 }
 
 /** What a capability passes to create a token. */
-export type NewOneTimeToken = Omit<OneTimeTokenRecord, 'consumedAt'>
+export type NewOneTimeToken = Omit<OneTimeTokenRecord, 'consumedAt' | 'revoked'>
 
 /** Largest payload a one-time token may carry, in bytes of its JSON. */
 export const MAX_ONE_TIME_PAYLOAD_BYTES = 4096
@@ -64,6 +70,12 @@ export interface OneTimeTokenStore {
   /** The usable token (not consumed, `expiresAt` after `now`) of this purpose and secret hash, without consuming it. */
   findToken(purpose: string, secretHash: string, now: Date): Promise<OneTimeTokenRecord | undefined>
   /**
+   * The token of this purpose and secret hash in any state (usable, consumed,
+   * revoked or expired) until it is purged, without changing it; undefined
+   * when there is none. For telling a caller why a token no longer works.
+   */
+  lookupToken(purpose: string, secretHash: string): Promise<OneTimeTokenRecord | undefined>
+  /**
    * Consumes the token in one conditional statement: only if it has this
    * purpose, is not consumed and `expiresAt` is after `now`. Answers the row
    * as it was before (with `consumedAt` set) to the one caller that consumed
@@ -78,5 +90,5 @@ export interface OneTimeTokenStore {
 
 /** Names of the one-time-token operations. */
 export const REQUIRED_ONE_TIME_TOKEN_OPERATIONS = [
-  'createToken', 'findToken', 'consumeToken', 'revokeTokens', 'deleteExpiredTokens',
+  'createToken', 'findToken', 'lookupToken', 'consumeToken', 'revokeTokens', 'deleteExpiredTokens',
 ] as const satisfies readonly (keyof OneTimeTokenStore)[]

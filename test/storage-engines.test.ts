@@ -21,13 +21,31 @@ const INVALID_CONNECTIONS: Record<EngineName, (engine: Engine) => unknown[]> = {
   mysql: (engine) => [{ pool: {} }, { uri: '' }, { ...engine.connection('opts'), connectionLimit: 0 }],
 }
 
-/** Selects `nn` (not null: 1 or 'NO') for the email_verified column of the users table named by the parameter, when it has one. */
-const VERIFIED_COLUMN: Record<EngineName, string> = {
-  sqlite: `select "notnull" as nn from pragma_table_info(?) where name = 'email_verified'`,
+/** Selects `nn` (not null: 1 or 'NO') for the column named by the second parameter of the table named by the first, when it has one. */
+const COLUMN_NOT_NULL: Record<EngineName, string> = {
+  sqlite: `select "notnull" as nn from pragma_table_info(?) where name = ?`,
   postgres: `select is_nullable as nn from information_schema.columns
-    where table_schema = current_schema() and table_name = ? and column_name = 'email_verified'`,
+    where table_schema = current_schema() and table_name = ? and column_name = ?`,
   mysql: `select is_nullable as nn from information_schema.columns
-    where table_schema = database() and table_name = ? and column_name = 'email_verified'`,
+    where table_schema = database() and table_name = ? and column_name = ?`,
+}
+
+/** A column as the engine describes it: [present, not null]. */
+async function columnState(engine: Engine, scope: string, table: string, column: string): Promise<[boolean, boolean]> {
+  const [row] = await engine.sql(scope, COLUMN_NOT_NULL[engine.name], [table, column])
+  return [row !== undefined, row !== undefined && (row.nn === 1 || row.nn === 'NO')]
+}
+
+/** The names of `table`'s migration versions recorded in the scope's migrations table, in order. */
+async function recordedVersions(engine: Engine, scope: string, table: string): Promise<unknown[]> {
+  const migrations = engine.quote(engine.tables(scope).migrations)
+  return (await engine.sql(scope, `select name from ${migrations} where name like ? order by name`, [`${table}:%`])).map((r) => r.name)
+}
+
+/** `ms` as each engine's timestamp column takes it, whatever the test connection's time zone. */
+function engineTime(engine: Engine, ms: number): unknown {
+  const iso = new Date(ms).toISOString()
+  return { sqlite: ms, postgres: iso, mysql: iso.replace('T', ' ').replace('Z', '') }[engine.name]
 }
 
 /** Options as a test name: plain values as JSON, a pool or handle by its class. */
@@ -108,7 +126,8 @@ eachEngine(t, 'storage', async (t, engine) => {
     t.equal((await plugins[1].rateLimits.hit('k', 60, now.getTime())).count, 1, 'counters work')
     const rows = await engine.sql(scope, `select name from ${engine.quote(names.migrations)} order by name`)
     t.same(rows.map((r) => r.name).sort(),
-      [...[names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`), `${names.users}:2`].sort(),
+      [...[names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`),
+        `${names.users}:2`, `${names.oneTimeTokens}:2`].sort(),
       'each version recorded once')
     t.equal((await plugins[1].oneTimeTokens.revokeTokens('p', 'u1', now)), 0, 'one-time tokens work')
     t.same(await plugins[0].credentials.listCredentials('u1'), [], 'credentials work')
@@ -123,12 +142,8 @@ eachEngine(t, 'storage', async (t, engine) => {
     const fresh = open()
     await fresh.init()
     await fresh.close()
-    // email_verified as the engine describes it: [present, not null].
-    const verifiedColumn = async (): Promise<[boolean, boolean]> => {
-      const [row] = await engine.sql(scope, VERIFIED_COLUMN[engine.name], [names.users])
-      return [row !== undefined, row !== undefined && (row.nn === 1 || row.nn === 'NO')]
-    }
-    const recorded = async () => (await engine.sql(scope, `select name from ${migrations} where name like ? order by name`, [`${names.users}:%`])).map((r) => r.name)
+    const verifiedColumn = () => columnState(engine, scope, names.users, 'email_verified')
+    const recorded = () => recordedVersions(engine, scope, names.users)
     t.same(await verifiedColumn(), [true, true], 'a new table is created with the column, not null')
     t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'on a new table, version 2 is recorded (a no-op)')
 
@@ -140,8 +155,8 @@ eachEngine(t, 'storage', async (t, engine) => {
       ['v1', 'v1@example.com', 'V One', 'hash-1', 'user', 'v1@example.com', 0, 0],
       ['v2', 'v2@example.com', 'V Two', null, 'admin', 'v2@example.com', 3, 1],
     ] as const
-    // 2023-11-14T22:13:20Z as each engine's column takes it, whatever the test connection's time zone.
-    const time = { sqlite: 1_700_000_000_000, postgres: '2023-11-14T22:13:20.000Z', mysql: '2023-11-14 22:13:20.000' }[engine.name]
+    // 2023-11-14T22:13:20Z.
+    const time = engineTime(engine, 1_700_000_000_000)
     for (const [id, email, name, pass, role, key, version, disabled] of old) {
       await engine.sql(scope, `insert into ${users} (id, email, name, pass, role, email_key, created_at, updated_at, token_version, disabled)
         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [id, email, name, pass, role, key, time, time, version, engine.name === 'postgres' ? disabled === 1 : disabled])
@@ -175,6 +190,90 @@ eachEngine(t, 'storage', async (t, engine) => {
     await again.close()
     t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'a re-run of version 2 is a no-op, recorded again')
     t.equal((await plugins[0].findUserById('v1'))?.emailVerified, true, 'values survive a later init')
+  })
+
+  t.test('a one-time-tokens table from before revoked gains it in place, every existing token not revoked', async (t) => {
+    const scope = 'revoked'
+    const names = engine.tables(scope)
+    const tokens = engine.quote(names.oneTimeTokens)
+    const migrations = engine.quote(names.migrations)
+    const open = () => engine.create({ ...engine.connection(scope), tables: names })
+    const fresh = open()
+    await fresh.init()
+    await fresh.close()
+    const revokedColumn = () => columnState(engine, scope, names.oneTimeTokens, 'revoked')
+    const recorded = () => recordedVersions(engine, scope, names.oneTimeTokens)
+    t.same(await revokedColumn(), [true, true], 'a new table is created with the column, not null')
+    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'on a new table, version 2 is recorded (a no-op)')
+
+    // Back to what the previous AuthCore version left: no revoked, only version 1 recorded among the tokens versions.
+    await engine.sql(scope, `alter table ${tokens} drop column revoked`)
+    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.oneTimeTokens}:2`])
+    t.same(await revokedColumn(), [false, false], 'the previous schema: no revoked')
+    const created = 1_700_000_000_000 // 2023-11-14T22:13:20Z
+    const future = 4_102_444_800_000 // 2100-01-01
+    const old = [
+      // id, purpose, user id, secret hash, payload, expires at, consumed at (ms or null)
+      ['t-usable', 'kit:reset', 'u1', 'hash-usable', '{"n":1}', future, null],
+      ['t-consumed', 'kit:reset', 'u1', 'hash-consumed', null, future, created + 1000],
+      // Revoked by the previous version: consumed_at set, nothing more to tell it apart.
+      ['t-revoked-before', 'kit:reset', 'u1', 'hash-revoked-before', null, future, created + 2000],
+      ['t-expired', 'kit:verify', null, 'hash-expired', '{"e":true}', created + 60_000, null],
+    ] as const
+    for (const [id, purpose, userId, hash, payload, expires, consumed] of old) {
+      await engine.sql(scope, `insert into ${tokens} (id, purpose, user_id, secret_hash, payload, created_at, expires_at, consumed_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [id, purpose, userId, hash, payload, engineTime(engine, created), engineTime(engine, expires), consumed === null ? null : engineTime(engine, consumed)])
+    }
+
+    // Two processes upgrade at once, as in production.
+    const plugins = [open(), open()] as const
+    t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
+    await Promise.all(plugins.map((p) => p.init()))
+    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'version 2 applied and recorded once')
+    t.same(await revokedColumn(), [true, true], 'revoked added, not null')
+    const raw = async () => (await engine.sql(scope, `select id, revoked from ${tokens} order by id`))
+      .map((r) => [r.id, r.revoked === true || Number(r.revoked) === 1])
+    t.same(await raw(), [['t-consumed', false], ['t-expired', false], ['t-revoked-before', false], ['t-usable', false]],
+      'the column holds false on every existing row')
+    for (const [id, purpose, userId, hash, payload, expires, consumed] of old) {
+      const token = await plugins[1].oneTimeTokens.lookupToken(purpose, hash)
+      t.same(token && [token.id, token.userId, token.payload, token.createdAt.getTime(), token.expiresAt.getTime(), token.consumedAt?.getTime() ?? null],
+        [id, userId, payload === null ? null : JSON.parse(payload), created, expires, consumed], `${id}: every value kept`)
+      t.equal(token?.revoked, false, `${id}: revoked false`)
+    }
+    const now = new Date()
+    t.equal((await plugins[0].oneTimeTokens.findToken('kit:reset', 'hash-usable', now))?.revoked, false, 'a usable token is found, not revoked')
+
+    // The new column is written by the revocations and read back.
+    t.equal(await plugins[0].oneTimeTokens.revokeTokens('kit:reset', 'u1', now), 1, 'revokeTokens: the one usable token')
+    const lookup = async (hash: string) => {
+      const token = await plugins[1].oneTimeTokens.lookupToken('kit:reset', hash)
+      return token && [token.consumedAt?.getTime() ?? null, token.revoked]
+    }
+    t.same(await lookup('hash-usable'), [now.getTime(), true], 'revoked, at now')
+    t.same(await lookup('hash-consumed'), [created + 1000, false], 'a consumed token is left as it was')
+    const first = await plugins[1].oneTimeTokens.createToken({
+      id: 't-new-1', purpose: 'kit:reset', userId: 'u1', secretHash: 'hash-new-1', payload: null, createdAt: now, expiresAt: new Date(future),
+    })
+    t.equal(first.revoked, false, 'createToken on the upgraded table: not revoked')
+    const later = new Date(now.getTime() + 1000)
+    const second = await plugins[0].oneTimeTokens.createToken({
+      id: 't-new-2', purpose: 'kit:reset', userId: 'u1', secretHash: 'hash-new-2', payload: null, createdAt: later, expiresAt: new Date(future),
+    }, { revokeOthers: true })
+    t.equal(second.revoked, false, 'the new token is not revoked')
+    t.same(await lookup('hash-new-1'), [later.getTime(), true], 'revokeOthers marks the older one revoked')
+    t.equal((await plugins[1].oneTimeTokens.consumeToken('kit:reset', 'hash-new-2', later))?.revoked, false, 'a consume: not revoked')
+    t.same(await lookup('hash-new-2'), [later.getTime(), false], 'and reads back consumed, not revoked')
+
+    // Idempotent: a later init changes nothing, even with version 2 forgotten.
+    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.oneTimeTokens}:2`])
+    const again = open()
+    await again.init()
+    await again.close()
+    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'a re-run of version 2 is a no-op, recorded again')
+    t.same(await raw(), [['t-consumed', false], ['t-expired', false], ['t-new-1', true], ['t-new-2', false], ['t-revoked-before', false], ['t-usable', true]],
+      'values survive a later init')
   })
 
   const { unreachable } = engine

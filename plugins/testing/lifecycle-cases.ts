@@ -87,6 +87,7 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
         operations.push(
           ['oneTimeTokens.createToken', () => oneTimeTokens.createToken(newToken(user.id, new Date()), { revokeOthers: true })],
           ['oneTimeTokens.consumeToken', () => oneTimeTokens.consumeToken(PURPOSE, 'gone', new Date())],
+          ['oneTimeTokens.lookupToken', () => oneTimeTokens.lookupToken(PURPOSE, 'gone')],
         )
       }
       if (credentials !== undefined) {

@@ -1,7 +1,7 @@
 /** Conformance (one-time tokens): revocation, clean-up, duplicates, concurrent consumes and transactions. */
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
 import { describe, newUser, withPlugin } from './kit-helpers.js'
-import { inFailedTransaction, newToken, PURPOSE, storeOf } from './record-helpers.js'
+import { inFailedTransaction, newToken, PURPOSE, storeOf, tokenState } from './record-helpers.js'
 
 const RACERS = 50
 const CREATORS = 20
@@ -24,7 +24,31 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
     t.ok(await tokens.findToken('kit:verify', otherPurpose.secretHash, later), 'a token of another purpose stays')
     t.ok(await tokens.findToken(PURPOSE, otherUser.secretHash, later), "another user's token stays")
     t.ok(await tokens.findToken(PURPOSE, anonymous.secretHash, later), 'a token without a user stays')
+    t.equal(fresh.revoked, false, 'the new token is not revoked')
+    for (const old of [...older, plain]) {
+      t.same(tokenState(await tokens.lookupToken(PURPOSE, old.secretHash)), { consumedAt: later.getTime(), revoked: true },
+        "lookupToken: a voided token reads as revoked, at the new token's createdAt")
+    }
+    for (const [token, purpose] of [[otherPurpose, 'kit:verify'], [otherUser, PURPOSE], [anonymous, PURPOSE], [fresh, PURPOSE]] as const) {
+      t.same(tokenState(await tokens.lookupToken(purpose, token.secretHash)), { consumedAt: null, revoked: false },
+        `lookupToken: a token left alone (${token.userId ?? 'no user'}, ${purpose}) is neither consumed nor revoked`)
+    }
     t.equal((await tokens.consumeToken(PURPOSE, fresh.secretHash, later))?.id, fresh.id, 'the new token is usable')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, fresh.secretHash)), { consumedAt: later.getTime(), revoked: false }, 'and once consumed, consumed, not revoked')
+  }))
+
+  t.test('revokeOthers leaves spent and expired tokens as they were', (t) => withPlugin(options, async (plugin) => {
+    const tokens = storeOf(t, plugin, 'oneTimeTokens')
+    const now = new Date()
+    const spent = await tokens.createToken(newToken('u1', now))
+    await tokens.consumeToken(PURPOSE, spent.secretHash, now)
+    const expired = await tokens.createToken(newToken('u1', new Date(now.getTime() - 60_000), { expiresAt: new Date(now.getTime() - 1) }))
+    const later = new Date(now.getTime() + 1000)
+    await tokens.createToken(newToken('u1', later), { revokeOthers: true })
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, spent.secretHash)), { consumedAt: now.getTime(), revoked: false },
+      'a consumed token stays consumed at its own time, not revoked')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, expired.secretHash)), { consumedAt: null, revoked: false },
+      'an expired token is not revoked')
   }))
 
   t.test(`${CREATORS} concurrent createToken with revokeOthers for one user all succeed and leave one usable; the next one is then the only usable one`, (t) =>
@@ -41,7 +65,7 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
       t.equal(await tokens.revokeTokens(PURPOSE, 'burst', now), 1, 'and the only usable one')
     }))
 
-  t.test('revokeTokens marks the usable tokens of one purpose and user consumed and counts them', (t) => withPlugin(options, async (plugin) => {
+  t.test('revokeTokens marks the usable tokens of one purpose and user consumed and revoked, and counts them', (t) => withPlugin(options, async (plugin) => {
     const tokens = storeOf(t, plugin, 'oneTimeTokens')
     const now = new Date()
     const mine = [await tokens.createToken(newToken('u1', now)), await tokens.createToken(newToken('u1', now))]
@@ -50,8 +74,20 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
     await tokens.createToken(newToken('u1', new Date(now.getTime() - 7_200_000)))
     const otherPurpose = await tokens.createToken(newToken('u1', now, { purpose: 'kit:verify' }))
     const otherUser = await tokens.createToken(newToken('u2', now))
-    t.equal(await tokens.revokeTokens(PURPOSE, 'u1', now), 2, 'two usable tokens (not the consumed or expired ones)')
-    for (const token of mine) t.equal(await tokens.consumeToken(PURPOSE, token.secretHash, now), undefined, 'a revoked token cannot be consumed')
+    const expired = await tokens.createToken(newToken('u1', new Date(now.getTime() - 60_000), { expiresAt: now }))
+    const at = new Date(now.getTime() + 500)
+    t.equal(await tokens.revokeTokens(PURPOSE, 'u1', at), 2, 'two usable tokens (not the consumed or expired ones)')
+    for (const token of mine) {
+      t.same(tokenState(await tokens.lookupToken(PURPOSE, token.secretHash)), { consumedAt: at.getTime(), revoked: true },
+        'lookupToken: a revoked token reads as revoked, consumedAt = the revocation time')
+    }
+    for (const token of mine) t.equal(await tokens.consumeToken(PURPOSE, token.secretHash, at), undefined, 'a revoked token cannot be consumed')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, mine[0]!.secretHash)), { consumedAt: at.getTime(), revoked: true }, 'and the refused consume left it revoked')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, spent.secretHash)), { consumedAt: now.getTime(), revoked: false },
+      'the token consumed before: still consumed at its own time, not revoked')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, expired.secretHash)), { consumedAt: null, revoked: false }, 'an expired token: not revoked')
+    t.same(tokenState(await tokens.lookupToken('kit:verify', otherPurpose.secretHash)), { consumedAt: null, revoked: false }, 'another purpose: not revoked')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, otherUser.secretHash)), { consumedAt: null, revoked: false }, 'another user: not revoked')
     t.ok(await tokens.findToken('kit:verify', otherPurpose.secretHash, now), 'another purpose is untouched')
     t.ok(await tokens.findToken(PURPOSE, otherUser.secretHash, now), "another user's token is untouched")
     t.equal(await tokens.revokeTokens(PURPOSE, 'u1', now), 0, 'again: 0')
@@ -89,6 +125,7 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
     }
     t.ok(error instanceof Error && error.name === 'AuthError', `rejected with an AuthError (got ${describe(error)})`)
     t.equal((await tokens.findToken(PURPOSE, first.secretHash, now))?.id, first.id, 'the first token is intact and usable: the revocation rolled back')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, first.secretHash)), { consumedAt: null, revoked: false }, 'and not marked revoked')
   }))
 
   t.test(`${RACERS} concurrent consumes of one token: exactly one wins`, (t) => withPlugin(options, async (plugin) => {
@@ -113,9 +150,12 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
       await txTokens.createToken(inside)
       t.ok(await txTokens.findToken(PURPOSE, inside.secretHash, now), 'the transaction sees its own token')
       t.equal((await txTokens.consumeToken(PURPOSE, outside.secretHash, now))?.id, outside.id, 'a consume inside the transaction')
+      t.same(tokenState(await txTokens.lookupToken(PURPOSE, outside.secretHash)), { consumedAt: now.getTime(), revoked: false },
+        'tx.oneTimeTokens.lookupToken sees the consume')
     })
     t.equal(await tokens.findToken(PURPOSE, inside.secretHash, now), undefined, 'the token created inside is gone')
     t.ok(await tokens.findToken(PURPOSE, outside.secretHash, now), 'the consume was rolled back: the token is usable')
+    t.same(tokenState(await tokens.lookupToken(PURPOSE, outside.secretHash)), { consumedAt: null, revoked: false }, 'and looks up as never consumed')
     await plugin.transaction(async (tx) => { await tx.oneTimeTokens?.consumeToken(PURPOSE, outside.secretHash, now) })
     t.equal(await tokens.findToken(PURPOSE, outside.secretHash, now), undefined, 'a committed consume stays')
   }))

@@ -25,14 +25,30 @@ export function newToken(userId: string | null, now: Date, overrides: Partial<Ne
   }
 }
 
-/** A token's comparable fields (Dates as milliseconds); a new token reads as not consumed. */
+/**
+ * A token's comparable fields (Dates as milliseconds); a new token reads as
+ * not consumed and not revoked. A record's `revoked` is taken as it is, and
+ * anything but a boolean reads as a string saying so (`same` compares
+ * loosely, and 0 must not pass for false).
+ */
 export function plainToken(token: OneTimeTokenRecord | NewOneTimeToken | undefined): unknown {
   if (token === undefined) return undefined
   const consumedAt = (token as Partial<OneTimeTokenRecord>).consumedAt ?? null
+  const revoked = 'consumedAt' in token ? strictBoolean((token as OneTimeTokenRecord).revoked) : false
   return {
     id: token.id, purpose: token.purpose, userId: token.userId, secretHash: token.secretHash, payload: token.payload,
-    createdAt: token.createdAt.getTime(), expiresAt: token.expiresAt.getTime(), consumedAt: consumedAt?.getTime() ?? null,
+    createdAt: token.createdAt.getTime(), expiresAt: token.expiresAt.getTime(), consumedAt: consumedAt?.getTime() ?? null, revoked,
   }
+}
+
+/** What spent a token, as `{ consumedAt (milliseconds or null), revoked }`, for the lookupToken cases; undefined stays undefined. */
+export function tokenState(token: OneTimeTokenRecord | undefined): unknown {
+  return token === undefined ? undefined : { consumedAt: token.consumedAt?.getTime() ?? null, revoked: strictBoolean(token.revoked) }
+}
+
+// A boolean as it is; anything else as a description that equals no boolean, even loosely.
+function strictBoolean(value: unknown): unknown {
+  return typeof value === 'boolean' ? value : `not a boolean: ${typeof value} ${String(value)}`
 }
 
 /** A valid new credential of `userId`; `subject` defaults to a random one. */

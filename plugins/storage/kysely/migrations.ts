@@ -32,6 +32,7 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
       [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions, types.sessions)],
       [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits, types.rateLimits)],
       [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
+      [`${tables.oneTimeTokens}:2`, () => oneTimeTokensV2(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
       [`${tables.credentials}:1`, () => credentialsV1(db, engine, tables.credentials, types.credentials)],
     ]
     for (const [version, run] of steps) {
@@ -83,9 +84,18 @@ async function usersV1(db: AnyKysely, engine: StorageEngine, table: string, type
  * no-op where version 1 already created it.
  */
 async function usersV2(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['users']): Promise<void> {
+  await addMissingColumn(db, engine, table, 'email_verified', types.email_verified)
+}
+
+/**
+ * Adds `column` of `type` to `table` unless it has it already: a later
+ * version's column for a table an earlier version made, and a no-op where
+ * that version's column list (made now) already included it.
+ */
+async function addMissingColumn(db: AnyKysely, engine: StorageEngine, table: string, column: string, type: string): Promise<void> {
   const existing = await engine.existingColumns(db, table)
-  if (existing.has('email_verified')) return
-  await engine.addColumn(db, table, 'email_verified', types.email_verified)
+  if (existing.has(column)) return
+  await engine.addColumn(db, table, column, type)
 }
 
 /** `CREATE TABLE IF NOT EXISTS` with `columns` typed by `types`, in the engine's character set. */
@@ -112,9 +122,11 @@ async function rateLimitsV1(db: AnyKysely, engine: StorageEngine, table: string,
 }
 
 /**
- * Version 1 of the one-time-tokens table: the secret hash is unique (a
- * lookup is by it, and two tokens never share a secret); (purpose, user_id)
- * serves the revocations; expires_at serves the purge.
+ * Version 1 of the one-time-tokens table (all of
+ * {@link ONE_TIME_TOKEN_COLUMNS}, so a table made now has the later versions'
+ * columns already): the secret hash is unique (a lookup is by it, and two
+ * tokens never share a secret); (purpose, user_id) serves the revocations;
+ * expires_at serves the purge.
  */
 async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['oneTimeTokens']): Promise<void> {
   await createTable(db, engine, table, ONE_TIME_TOKEN_COLUMNS, types)
@@ -123,6 +135,17 @@ async function oneTimeTokensV1(db: AnyKysely, engine: StorageEngine, table: stri
   await engine.createIndex(db, table, indexes.user, ['purpose', 'user_id'])
   // The purge deletes by expiry.
   await engine.createIndex(db, table, indexes.expiry, ['expires_at'])
+}
+
+/**
+ * Version 2 of the one-time-tokens table: `revoked`, for a table that version
+ * 1 of an older AuthCore made before the column existed. Added in place as
+ * NOT NULL with a default of false, so every existing token (usable, consumed
+ * or revoked before the column existed) reads as not revoked; a no-op where
+ * version 1 already created it.
+ */
+async function oneTimeTokensV2(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['oneTimeTokens']): Promise<void> {
+  await addMissingColumn(db, engine, table, 'revoked', types.revoked)
 }
 
 /**

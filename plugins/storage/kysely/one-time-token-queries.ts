@@ -4,7 +4,9 @@
  *
  * A token is usable while `consumed_at` is NULL and `expires_at > now`;
  * consuming and revoking both set `consumed_at`, so a token is spent at most
- * once whichever comes first. Only the secret's hash is ever stored.
+ * once whichever comes first. A revocation also sets `revoked` in the same
+ * statement, so a spent token tells which of the two it was. Only the
+ * secret's hash is ever stored.
  */
 import type { NewOneTimeToken, OneTimeTokenRecord, OneTimeTokenStore } from '../../../lib/index.js'
 import { MAX_ONE_TIME_PAYLOAD_BYTES, UsageError } from '../../../lib/index.js'
@@ -33,6 +35,8 @@ interface TokenRow {
   created_at: Date | number | string
   expires_at: Date | number | string
   consumed_at: Date | number | string | null
+  /** Boolean on Postgres, 0/1 on SQLite and MySQL/MariaDB (boolean is tinyint(1) there). */
+  revoked: boolean | number
 }
 
 /** OneTimeTokenStore over a kysely instance or transaction. */
@@ -63,6 +67,17 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
     })
   }
 
+  async lookupToken(purpose: string, secretHash: string): Promise<OneTimeTokenRecord | undefined> {
+    assertKey(purpose, 'lookupToken: purpose', MAX_PURPOSE_LENGTH)
+    assertString(secretHash, 'lookupToken: secretHash')
+    return this.query(async () => {
+      const row = await this.db.selectFrom(this.table).select([...ONE_TIME_TOKEN_COLUMNS])
+        .where('purpose', '=', purpose).where('secret_hash', '=', secretHash)
+        .executeTakeFirst()
+      return row === undefined ? undefined : mapTokenRow(row as TokenRow)
+    })
+  }
+
   async findToken(purpose: string, secretHash: string, now: Date): Promise<OneTimeTokenRecord | undefined> {
     const conditions = this.#usable('findToken', purpose, secretHash, now)
     return this.query(async () => {
@@ -75,7 +90,7 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
     const conditions = this.#usable('consumeToken', purpose, secretHash, now)
     return this.query(async () => {
       const row = await updateOne(this.db, this.engine, this.table, ONE_TIME_TOKEN_COLUMNS, conditions,
-        { consumed_at: this.engine.encodeTime(now) })
+        { consumed_at: this.engine.encodeTime(now), revoked: this.engine.encodeBool(false) })
       return row === undefined ? undefined : mapTokenRow(row as unknown as TokenRow)
     })
   }
@@ -98,10 +113,10 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
     })
   }
 
-  // Marks the usable tokens of (purpose, user) consumed at `now`; answers how many.
+  // Marks the usable tokens of (purpose, user) consumed at `now` and revoked; answers how many.
   async #revoke(db: AnyKysely, purpose: string, userId: string, now: Date): Promise<number> {
     const time = this.engine.encodeTime(now)
-    const result = await db.updateTable(this.table).set({ consumed_at: time })
+    const result = await db.updateTable(this.table).set({ consumed_at: time, revoked: this.engine.encodeBool(true) })
       .where('purpose', '=', purpose).where('user_id', '=', userId)
       .where('consumed_at', 'is', null).where('expires_at', '>', time)
       .executeTakeFirst()
@@ -132,6 +147,7 @@ export class KyselyOneTimeTokenStore extends TableStore implements OneTimeTokenS
     return {
       id: token.id, purpose: token.purpose, user_id: token.userId, secret_hash: token.secretHash, payload,
       created_at: time(token.createdAt), expires_at: time(token.expiresAt), consumed_at: null,
+      revoked: this.engine.encodeBool(false) as TokenRow['revoked'],
     }
   }
 }
@@ -147,5 +163,6 @@ function mapTokenRow(row: TokenRow): OneTimeTokenRecord {
     createdAt: toDate(row.created_at),
     expiresAt: toDate(row.expires_at),
     consumedAt: row.consumed_at === null ? null : toDate(row.consumed_at),
+    revoked: row.revoked === true || row.revoked === 1,
   }
 }

@@ -36,7 +36,7 @@ export type RateLimitColumn = (typeof RATE_LIMIT_COLUMNS)[number]
 
 /** Columns of the one-time-tokens table. */
 export const ONE_TIME_TOKEN_COLUMNS = [
-  'id', 'purpose', 'user_id', 'secret_hash', 'payload', 'created_at', 'expires_at', 'consumed_at',
+  'id', 'purpose', 'user_id', 'secret_hash', 'payload', 'created_at', 'expires_at', 'consumed_at', 'revoked',
 ] as const
 
 /** One of {@link ONE_TIME_TOKEN_COLUMNS}. */

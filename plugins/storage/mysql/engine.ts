@@ -110,6 +110,7 @@ class MysqlEngine implements StorageEngine {
         id: `varchar(128) ${key} not null primary key`, purpose: `varchar(64) ${key} not null`, user_id: `varchar(255) ${key} null`,
         secret_hash: `varchar(255) ${key} not null`, payload: 'text null',
         created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', consumed_at: 'datetime(3) null',
+        revoked: 'boolean not null default false',
       },
       credentials: {
         id: `varchar(128) ${key} not null primary key`, user_id: `varchar(255) ${key} not null`,

@@ -45,6 +45,7 @@ const ONE_TIME_TOKEN_COLUMN_TYPES: Record<OneTimeTokenColumn, string> = {
   id: 'text collate "C" not null primary key', purpose: 'varchar(64) collate "C" not null', user_id: 'text collate "C"',
   secret_hash: 'text collate "C" not null', payload: 'text',
   created_at: 'timestamptz not null', expires_at: 'timestamptz not null', consumed_at: 'timestamptz',
+  revoked: 'boolean not null default false',
 }
 
 const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {

@@ -48,6 +48,7 @@ const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
 const ONE_TIME_TOKEN_COLUMN_TYPES: Record<OneTimeTokenColumn, string> = {
   id: 'text not null primary key', purpose: 'text not null', user_id: 'text', secret_hash: 'text not null',
   payload: 'text', created_at: 'integer not null', expires_at: 'integer not null', consumed_at: 'integer',
+  revoked: 'integer not null default 0',
 }
 
 const CREDENTIAL_COLUMN_TYPES: Record<CredentialColumn, string> = {
