@@ -3,7 +3,8 @@
  * configuration. It starts the node:http adapter on a free port in a
  * temporary directory, walks through the user-management routes, prints each
  * request and response (passwords and tokens masked), checks every answer,
- * and exits 0 only if each step did what it should.
+ * and exits 0 only if each step did what it should. Mail goes to the console
+ * mailer; the demo reads the reset link from it, as a user reads their inbox.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AuthCore } from '../lib/index.js'
 import { toNodeHandler } from '../plugins/adapters/node.js'
+import { consoleMailer } from '../plugins/mailer/console.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authcore-demo-'))
 process.chdir(dir)
@@ -20,7 +22,19 @@ const secret = randomBytes(32).toString('base64url')
 console.log(`AuthCore demo in ${dir}`)
 console.log('Generated a random 32-byte secret for this run (set AUTHCORE_SECRET in a real app).\n')
 
-const auth = new AuthCore({ secret })
+// The console mailer prints each message; this writer also keeps the last
+// one, and prints it with its link's token masked.
+let lastMail = ''
+const mailer = consoleMailer({
+  writer: {
+    write(text: string) {
+      lastMail += text
+      process.stdout.write(text.replace(/token=[A-Za-z0-9_-]+/g, 'token=…').replace(/^/gm, '   ✉ '))
+    },
+  },
+})
+// appUrl is where the app's own pages live (its reset page reads ?token= and POSTs it).
+const auth = new AuthCore({ secret, mailer, appUrl: 'http://localhost:3000' })
 await auth.ready()
 console.log(`Storage: SQLite file ${join(dir, 'authcore.db')}, created by ready()\n`)
 
@@ -76,6 +90,18 @@ try {
   await auth.createUser({ email: 'admin@example.com', name: 'Admin', pass, role: 'admin' })
   const admin = await step('Admin signs in', 'POST', '/auth/email/signin', 200, { email: 'admin@example.com', pass })
   await step('List profiles as the admin', 'GET', '/auth/profiles?limit=10', 200, undefined, admin.token as string)
+
+  lastMail = ''
+  await step('Forgot my password (the same 202 for an address nobody has)', 'POST', '/auth/password/forgot', 202, { email: 'alice@example.com' })
+  // Mail leaves a queue after the answer: wait for it as an inbox would.
+  for (let i = 0; i < 100 && !lastMail.includes('token='); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+  const resetToken = /token=([A-Za-z0-9_-]{43})/.exec(lastMail)?.[1]
+  if (!resetToken) failures++
+  console.log(`\n── Alice opens the link in the mail; the app's page POSTs its token\n`)
+  await step('Reset the password with the token', 'POST', '/auth/password/reset', 200, { token: resetToken, pass: 'a brand new passphrase' })
+  await step('The same link again (single use)', 'POST', '/auth/password/reset', 400, { token: resetToken, pass: 'another new passphrase' })
+  await step('Her old refresh token (every session ended)', 'POST', '/auth/token/refresh', 401, { refreshToken: signedIn.refreshToken })
+  await step('Sign in with the new password', 'POST', '/auth/email/signin', 200, { email: 'alice@example.com', pass: 'a brand new passphrase' })
 } finally {
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await auth.close()

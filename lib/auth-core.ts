@@ -13,7 +13,7 @@ import { createRouter } from './http/router.js'
 import type { RequestContext, SignInMethod } from './plugin-types.js'
 import type { CoreContext, AsCaller } from './operations/context.js'
 import { createUser, signIn, signUp, type SignedIn } from './operations/credentials.js'
-import { editProfile } from './operations/edit-profile.js'
+import { editProfile, type EditProfileResult } from './operations/edit-profile.js'
 import { profile, profiles } from './operations/profiles.js'
 import { setDisabled, setRole, unlock } from './operations/admin.js'
 import {
@@ -21,7 +21,10 @@ import {
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
 import { startCore, type StartedCore } from './start.js'
-import { chooseMethods, chooseStorage } from './defaults.js'
+import { chooseAccountEmail, chooseMethods, chooseStorage } from './defaults.js'
+import type { AccountEmailService, PasswordResetInput, PasswordResetRequest, VerifyEmailInput } from './account-email-types.js'
+import type { AuthPlugin } from './plugin-types.js'
+import { UsageError } from './errors.js'
 import { coreRoutes } from './http/core-routes.js'
 import { collectContributions, type Contributions } from './plugin-contributions.js'
 import { withPluginScopes, type RateLimitSettings } from './rate-limit/settings.js'
@@ -44,6 +47,8 @@ export class AuthCore {
   readonly #events = new EventHub<AuthEvents>()
   readonly #hooks: HookRunner
   readonly #methods: readonly SignInMethod[]
+  readonly #plugins: readonly AuthPlugin[]
+  readonly #accountEmail: AccountEmailService | undefined
   readonly #contributions: Contributions
   readonly #rateLimit: RateLimitSettings
   readonly #ring: Promise<KeyRing>
@@ -68,9 +73,11 @@ export class AuthCore {
     // What the methods and plugins contribute is read once, here: a clash
     // (two routes on one path, a code declared twice) fails construction.
     this.#methods = chooseMethods(this.#options)
+    this.#accountEmail = chooseAccountEmail(this.#options)
+    this.#plugins = this.#accountEmail ? [...this.#options.plugins, this.#accountEmail] : this.#options.plugins
     const { basePath, maxBodySize, keys: configured } = this.#options
     const core = coreRoutes(this, { publishJwks: configured.some((k) => k.publicKey !== undefined) })
-    this.#contributions = collectContributions(core, [...this.#methods, ...this.#options.plugins])
+    this.#contributions = collectContributions(core, [...this.#methods, ...this.#plugins])
     this.#rateLimit = withPluginScopes(this.#options.rateLimit, options.rateLimit?.scopes, this.#contributions.scopes)
     this.#hooks = new HookRunner(this.#contributions.hooks.keys())
     this.#ring = buildKeyRing(this.#options.keys)
@@ -116,6 +123,8 @@ export class AuthCore {
     const started = await startCore({
       options: this.#options,
       methods: this.#methods,
+      plugins: this.#plugins,
+      accountEmail: this.#accountEmail,
       contributions: this.#contributions,
       rateLimit: this.#rateLimit,
       auth: this,
@@ -261,14 +270,16 @@ export class AuthCore {
   /**
    * Changes `{ email?, name?, pass? }`. Your own email or password needs
    * `currentPass`, checked under the same attempt counters and lockout as
-   * sign-in. Returns the user and a fresh token for the caller.
+   * sign-in. Returns the user and a fresh token for the caller. With email
+   * verification on, an email change waits for the link sent to the new
+   * address (`pendingEmail` names it).
    */
   async editProfile(
     id: string,
     input: EditProfileInput,
     options: AsCaller,
     context?: RequestContext,
-  ): Promise<{ user: PublicUser; token: string }> {
+  ): Promise<EditProfileResult> {
     return editProfile(await this.#ctx(), id, input, options, context)
   }
 
@@ -314,6 +325,53 @@ export class AuthCore {
    */
   async purgeExpired(): Promise<PurgeResult> {
     return purgeExpired(await this.#ctx())
+  }
+
+  /** The account-mail service, started; a usage error without a mailer. */
+  async #mail(operation: string): Promise<AccountEmailService> {
+    if (!this.#accountEmail) throw new UsageError(`${operation} sends mail: set the mailer and appUrl options`)
+    await this.#ctx()
+    return this.#accountEmail
+  }
+
+  /**
+   * Sends a password-reset link to `email` if it belongs to a user. Answers
+   * the same, in about the same time, whether or not it does: the mail is
+   * queued and goes out after the answer. Sends to one address, and from one
+   * client address, are limited (a limited request answers alike too).
+   * Needs a mailer. Over HTTP: `POST /password/forgot {email}` → 202.
+   */
+  async requestPasswordReset(input: PasswordResetRequest, context?: RequestContext): Promise<void> {
+    return (await this.#mail('requestPasswordReset')).requestPasswordReset(input, context)
+  }
+
+  /**
+   * Sets a new password with the token from a reset link: the password
+   * policy applies, every session and token of the user ends, the address
+   * counts as verified (the link proved it), and a notice is mailed. A
+   * token that is unknown, used, expired or superseded by a newer link is
+   * refused with its own code. Over HTTP: `POST /password/reset {token, pass}`.
+   */
+  async resetPassword(input: PasswordResetInput, context?: RequestContext): Promise<void> {
+    return (await this.#mail('resetPassword')).resetPassword(input, context)
+  }
+
+  /**
+   * Mails the caller a fresh verification link (voiding the previous one);
+   * nothing when their address is verified already. Over HTTP:
+   * `POST /email/verify/request` with a Bearer token.
+   */
+  async requestEmailVerification(options: AsCaller, context?: RequestContext): Promise<void> {
+    return (await this.#mail('requestEmailVerification')).requestEmailVerification(options, context)
+  }
+
+  /**
+   * Confirms an address with the token from a verification link: marks it
+   * verified, or applies the email change the link was sent for (ending the
+   * user's other sessions). Over HTTP: `POST /email/verify {token}`.
+   */
+  async verifyEmail(input: VerifyEmailInput, context?: RequestContext): Promise<void> {
+    return (await this.#mail('verifyEmail')).verifyEmail(input, context)
   }
 
   /** Disables or re-enables a user (admins, not on themselves, by default); disabling ends their sessions and tokens. */

@@ -1,10 +1,14 @@
 /**
  * The one place the core names plugins: the defaults it documents. Without a
  * `methods` option, AuthCore signs in with `basic()`; without `storage`, it
- * keeps users in a SQLite file in the working directory. Everything else in
+ * keeps users in a SQLite file in the working directory; with a `mailer`, it
+ * serves account mail (reset, verification, email change) through the
+ * `plugins/email` plugin. Everything else in
  * `lib/` reaches plugins only through the contract types.
  */
 import { basic } from '../plugins/methods/basic.js'
+import { accountEmail } from '../plugins/email/index.js'
+import type { AccountEmailService } from './account-email-types.js'
 import type { ResolvedOptions } from './options-validate.js'
 import type { SignInMethod } from './plugin-types.js'
 import type { StoragePlugin } from './storage-types.js'
@@ -20,4 +24,9 @@ export function chooseMethods(options: ResolvedOptions): readonly SignInMethod[]
 /** The storage plugin the options name, or the default SQLite file (created on its `init()`; the driver loads only then). */
 export async function chooseStorage(options: ResolvedOptions): Promise<StoragePlugin> {
   return options.storage ?? (await import('../plugins/storage/sqlite/index.js')).sqliteStorage({ filename: DEFAULT_SQLITE_FILE })
+}
+
+/** The account-mail plugin when a mailer is set (it needs one to send its links), else none. */
+export function chooseAccountEmail(options: ResolvedOptions): AccountEmailService | undefined {
+  return options.mailer === undefined ? undefined : accountEmail(options.accountEmail)
 }

@@ -83,6 +83,23 @@ function domainKey(domain: string, field: string): string {
   return unicode
 }
 
+// RFC 5322 dot-atom text, with letters and digits of any script (SMTPUTF8):
+// what a mail library sends exactly as written, with no quoting or group syntax.
+const DOT_ATOM_LOCAL = /^[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}\p{M}!#$%&'*+/=?^_`{|}~-]+)*$/u
+
+/**
+ * Refuses, with `ERR_AUTH_INPUT_INVALID` naming `field`, an address that is
+ * valid as an account key but that a mail library could send somewhere other
+ * than what was checked: a local part outside RFC 5322's dot-atom (a `:`
+ * reads as group syntax and gets quoted), or holding a MIME encoded-word
+ * (`=?...?=`, which a client may decode into another address). Use it before
+ * mailing an address typed by a client.
+ */
+export function assertMailable(email: NormalizedEmail, field = 'email'): void {
+  const local = email.email.slice(0, email.email.lastIndexOf('@'))
+  if (!DOT_ATOM_LOCAL.test(local) || local.includes('=?')) throw invalid(field, 'is not an address mail can be sent to as written')
+}
+
 function invalid(field: string, why: string): AuthError {
   return new AuthError('ERR_AUTH_INPUT_INVALID', `${field} ${why}`, { details: { field } })
 }

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ERR_AUTH_ROLE_NOT_ALLOWED: { status: 403, message: 'That role cannot be chosen here' },
   ERR_AUTH_FORBIDDEN: { status: 403, message: 'You are not allowed to do this' },
   ERR_AUTH_REAUTH_REQUIRED: { status: 403, message: 'The current password is missing or incorrect' },
+  ERR_AUTH_EMAIL_UNVERIFIED: { status: 403, message: 'Confirm your email address first: a link is on its way to your inbox' },
   ERR_AUTH_BUSY: { status: 503, message: 'Too many sign-ins are in progress, try again shortly' },
 
   // Abuse protection

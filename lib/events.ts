@@ -12,7 +12,8 @@ export interface ListenerErrorEvent {
    * The event whose listener failed; `'http'` for an unexpected error in
    * `handle()` (answered with a plain 500); `'rate-limit'` for a counter
    * store failure let through by `failMode: 'open'`; `'sessions'` for a
-   * failed second revocation pass after a committed change.
+   * failed second revocation pass after a committed change; `'mail'` for a
+   * message the mail queue dropped or could not send after its retries.
    */
   event: string
   /** What was thrown. */
@@ -62,6 +63,20 @@ export interface AuthEvents {
    * or a plugin's `'<plugin>:<scope>'`.
    */
   'rate-limit:exceeded': { scope: string; retryAfter: number }
+  /**
+   * A user proved their address with a verification, reset or email-change
+   * link (account mail). After an email change, `email` is the new address.
+   * The email-link method reports its own proof (`email-link:account-reclaimed`).
+   */
+  'email:verified': { userId: string; email: string }
+  /** A password reset was asked for. `userId` is set when the address belongs to a user (the caller was told the same either way). */
+  'email:reset-requested': { email: string; userId?: string }
+  /** A password was set with a reset link: every session of the user ended. */
+  'email:password-reset': { userId: string }
+  /** An email change waits for the new address to be confirmed. */
+  'email:change-requested': { userId: string; to: string }
+  /** An email change was confirmed and applied; the user's other sessions ended. */
+  'email:changed': { userId: string; from: string; to: string }
 }
 
 /** Why a sign-in failed, for the `user:sign-in-failed` event only. */
@@ -83,7 +98,7 @@ export class EventHub<E extends { error: ListenerErrorEvent }> {
   readonly #wrapped = new Map<keyof E, Map<AuthListener<E, keyof E>, Wrapped>>()
 
   /** Reports a failure outside an operation's answer as an `error` event (or a bare process warning). */
-  report(event: keyof E | 'http' | 'rate-limit' | 'sessions', error: unknown): void {
+  report(event: keyof E | 'http' | 'rate-limit' | 'sessions' | 'mail' | (string & {}), error: unknown): void {
     if (event === 'error') return
     if ((this.#emitter.all.get('error')?.length ?? 0) === 0) {
       // Say that something failed, but not what: the error could carry user data.

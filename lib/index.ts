@@ -24,7 +24,7 @@ export type { AccessClaims } from './tokens/claims.js'
 // Plugin contract: plugins, sign-in methods, their routes, and framework adapters
 export type {
   AdapterFactory, AuthPlugin, CredentialsMethod, ExternalIdentity, MethodContext, PluginAuth, PluginContext, PluginContributions,
-  PluginRequirement, RedirectAttempt, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
+  PluginRequirement, RedirectAttempt, UpdateUserOptions, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
   SignInMethod, SignInOutcome,
 } from './plugin-types.js'
 
@@ -44,6 +44,7 @@ export { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 export type { NewSession, RotateResult, SessionRecord, SessionStore } from './session-types.js'
 export type { PurgeResult, SessionInfo, TokenPair } from './operations/sessions.js'
 export type { SignedIn } from './operations/credentials.js'
+export type { EditProfileResult } from './operations/edit-profile.js'
 
 // Rate limits: the counter store contract, the in-memory store and the settings
 export { REQUIRED_RATE_LIMIT_OPERATIONS } from './rate-limit-types.js'
@@ -61,17 +62,23 @@ export type { Argon2Params, PasswordHasher } from './passwords/hasher.js'
 // Users and input: public users, email and name rules, operation inputs, access rules and callers
 export { toPublicUser } from './users/public-user.js'
 export type { PublicUser } from './users/public-user.js'
-export { MAX_EMAIL_LENGTH, normalizeEmail } from './email.js'
+export { assertMailable, MAX_EMAIL_LENGTH, normalizeEmail } from './email.js'
 export type { NormalizedEmail } from './email.js'
 export { normalizeName } from './users/name.js'
 export type { EditProfileInput, ProfilesQuery, SignInInput, SignUpInput } from './input.js'
 export type { AccessRules, Caller } from './access.js'
 export type { AsCaller } from './operations/context.js'
 
-// Mail: the mailer contract
+// Mail: the mailer contract, and account mail (reset, verification, email change)
 export type { Mailer, MailMessage } from './mailer-types.js'
+export type {
+  AccountEmailOptions, AccountEmailService, AccountMailKind, MailContent, MailTemplate, MailTemplateInput, PasswordResetInput,
+  PasswordResetRequest, VerifyEmailInput,
+} from './account-email-types.js'
 
 // Toolkit for plugins: option checks, HTTP error answers and a bounded map
 export { optionsCheck } from './schema.js'
-export { errorResponse } from './http/respond.js'
+export { errorResponse, json as jsonResponse } from './http/respond.js'
+export { toSeconds } from './duration.js'
 export { BoundedMap } from './bounded-map.js'
+export { hashOneTimeSecret, isOneTimeSecret, newOneTimeSecret } from './secrets.js'

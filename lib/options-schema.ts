@@ -46,6 +46,13 @@ const addressLimit = {
   properties: { limit: { type: 'integer', minimum: 1, maximum: 1_000_000 }, window: duration },
 }
 
+const linkPath = {
+  type: 'string',
+  maxLength: 512,
+  pattern: "^(/[A-Za-z0-9._~!$&'()*+,;=:@-]*)+$",
+  description: "a path under appUrl such as '/reset-password' (no query or fragment)",
+}
+
 const named = (what: string) => ({
   type: 'object',
   description: `${what} object with a non-empty string 'name'`,
@@ -100,6 +107,30 @@ export const optionsSchema = {
       required: ['name', 'send'],
       properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, send: { kind: 'function' } },
       description: "a mailer object with a 'name' and a send(message) function",
+    },
+    appUrl: { type: 'string', minLength: 1, maxLength: 512, description: "the app's public origin, such as 'https://app.example.com'" },
+    emailVerification: { enum: ['off', 'optional', 'required'], description: "'off', 'optional' or 'required'" },
+    accountEmail: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        templates: {
+          type: 'object',
+          additionalProperties: false,
+          properties: Object.fromEntries(
+            ['password-reset', 'password-changed', 'email-verification', 'email-change', 'email-change-notice', 'sign-up-attempt']
+              .map((kind) => [kind, { kind: 'function', description: 'a function returning { subject, text, html? }' }]),
+          ),
+        },
+        links: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { resetPassword: linkPath, verifyEmail: linkPath },
+        },
+        resetTtl: duration,
+        verificationTtl: duration,
+        confirmationPages: { type: 'boolean' },
+      },
     },
     methods: { type: 'array', minItems: 1, maxItems: 32, items: named('a sign-in method') },
     plugins: { type: 'array', maxItems: 64, items: named('a plugin') },

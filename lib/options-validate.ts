@@ -10,6 +10,7 @@ import { optionsSchema } from './options-schema.js'
 import { ajv, describeErrors } from './schema.js'
 import type { AuthPlugin, SignInMethod } from './plugin-types.js'
 import type { Mailer } from './mailer-types.js'
+import type { AccountEmailOptions } from './account-email-types.js'
 import type { StoragePlugin } from './storage-types.js'
 import { KeyMaterialError, normalizeKey, type NormalizedKey } from './tokens/key-material.js'
 
@@ -31,6 +32,10 @@ export interface ResolvedOptions {
   readonly verifyCacheSize: number
   readonly storage: StoragePlugin | undefined
   readonly mailer: Mailer | undefined
+  /** The public origin links point under, without a trailing '/' (undefined when not set). */
+  readonly appUrl: string | undefined
+  readonly emailVerification: 'off' | 'optional' | 'required'
+  readonly accountEmail: AccountEmailOptions
   readonly methods: readonly SignInMethod[] | undefined
   readonly plugins: readonly AuthPlugin[]
   readonly defaultRole: string
@@ -64,6 +69,25 @@ function checkJwksUrl(raw: string, problems: string[]): URL | undefined {
   }
   if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return url
   problems.push('jwksUrl must use https (plain http is allowed only on a loopback address)')
+  return undefined
+}
+
+/** `appUrl`: an absolute https origin (http only on loopback), maybe with a path; no credentials, query or fragment. */
+function checkAppUrl(raw: string, problems: string[]): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    problems.push("appUrl must be an absolute URL such as 'https://app.example.com'")
+    return undefined
+  }
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)))) {
+    problems.push('appUrl must use https (plain http is allowed only on a loopback address)')
+  } else if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) {
+    problems.push('appUrl must not carry credentials, a query or a fragment')
+  } else {
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`
+  }
   return undefined
 }
 
@@ -156,6 +180,25 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     const missing = REQUIRED_RATE_LIMIT_OPERATIONS.filter((fn) => typeof (store as unknown as Record<string, unknown>)[fn] !== 'function')
     if (missing.length) problems.push(`rateLimit.store lacks ${missing.join(', ')}`)
   }
+  const appUrl = options.appUrl === undefined || bad('appUrl') ? undefined : checkAppUrl(options.appUrl, problems)
+  if (options.mailer !== undefined && options.appUrl === undefined) {
+    problems.push('appUrl is required with a mailer: it is the public origin every link in a mail points under')
+  }
+  const emailVerification = options.emailVerification ?? (options.mailer === undefined ? 'off' : 'optional')
+  if (emailVerification !== 'off' && options.mailer === undefined && !bad('emailVerification')) {
+    problems.push(`emailVerification '${emailVerification}' needs a mailer to send the links`)
+  }
+  const account = options.accountEmail ?? {}
+  if (!bad('accountEmail')) {
+    const within = (field: 'resetTtl' | 'verificationTtl', min: number, max: number, words: string) => {
+      if (account[field] !== undefined) {
+        const value = toSeconds(account[field])
+        if (value < min || value > max) problems.push(`accountEmail.${field} must be ${words}`)
+      }
+    }
+    within('resetTtl', 60, 86_400, 'from 1 minute to 1 day')
+    within('verificationTtl', 60, 7 * 86_400, 'from 1 minute to 7 days')
+  }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)
   if (!bad('plugins')) uniqueNames(options.plugins, 'plugins', problems)
 
@@ -186,6 +229,9 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     verifyCacheSize: options.verifyCacheSize ?? 10_000,
     storage: options.storage,
     mailer: options.mailer,
+    appUrl,
+    emailVerification,
+    accountEmail: Object.freeze({ ...account }),
     methods: options.methods === undefined ? undefined : Object.freeze([...options.methods]),
     plugins: Object.freeze([...(options.plugins ?? [])]),
     defaultRole,

@@ -3,6 +3,7 @@ import type { Duration } from './duration.js'
 import type { StoragePlugin } from './storage-types.js'
 import type { SignInMethod, AuthPlugin } from './plugin-types.js'
 import type { Mailer } from './mailer-types.js'
+import type { AccountEmailOptions } from './account-email-types.js'
 import type { AccessRules } from './access.js'
 import type { PasswordOptions } from './passwords/service.js'
 import type { RateLimitOptions } from './rate-limit/settings.js'
@@ -103,8 +104,32 @@ export interface AuthCoreOptions {
   methods?: SignInMethod[]
   /** Other plugins; each is set up on `ready()`, in order (docs/plugins.md). */
   plugins?: AuthPlugin[]
-  /** How mail is sent, for the plugins that send it (docs/mail.md). AuthCore closes it on `close()`. */
+  /**
+   * How mail is sent: verification and reset links, notices, and for the
+   * plugins that send mail (docs/mail.md, docs/email.md). With a mailer,
+   * `appUrl` is required and the account-mail routes are served. AuthCore
+   * closes it on `close()`.
+   */
   mailer?: Mailer
+  /**
+   * The app's public origin (`https://app.example.com`, or with a path
+   * prefix): every link in a mail points under it. Links are never built from
+   * a request's Host or X-Forwarded-Host. https, or http on a loopback
+   * address; no query or fragment. Required with a mailer.
+   */
+  appUrl?: string
+  /**
+   * `'off'`: no verification mail. `'optional'` (the default with a mailer):
+   * sign-up sends a verification link, an email change waits for the new
+   * address to be confirmed, and tokens say `email_verified`. `'required'`:
+   * as optional, and an unverified user cannot sign in
+   * (`ERR_AUTH_EMAIL_UNVERIFIED`; a fresh link is sent at most once per
+   * window), sign-up answers that same code instead of tokens, and a sign-up
+   * with a taken address answers alike (its owner gets a notice). Needs a mailer.
+   */
+  emailVerification?: 'off' | 'optional' | 'required'
+  /** Account-mail templates, link paths and lifetimes (docs/email.md). */
+  accountEmail?: AccountEmailOptions
   /** Role given to new users. Default `'user'`. */
   defaultRole?: string
   /** Roles that read, list and edit every user and change roles. Default `['admin']`. */

@@ -9,10 +9,10 @@ import type { ErrorCodeDeclaration } from './errors.js'
 import type { AuthEvents, SignInFailure } from './events.js'
 import type { AuthHooks, Hook, HookName, HookRunner } from './hooks.js'
 import type { SignInInput, SignUpInput } from './input.js'
-import type { Mailer } from './mailer-types.js'
+import type { Mailer, MailMessage } from './mailer-types.js'
 import type { SignedIn } from './operations/credentials.js'
 import type { PasswordService } from './passwords/service.js'
-import type { StoragePlugin, UserRecord } from './storage-types.js'
+import type { StoragePlugin, TransactionStore, UserPatch, UserRecord } from './storage-types.js'
 import type { AccessClaims } from './tokens/claims.js'
 
 /**
@@ -26,8 +26,12 @@ export interface PluginContext {
   readonly auth: PluginAuth
   /** The storage plugin in use, already initialised (its `oneTimeTokens` and `credentials` when it has them). */
   readonly storage: StoragePlugin
-  /** The `mailer` option, when one is set. */
+  /** The `mailer` option, when one is set. Send through {@link PluginContext.sendMail}, which queues. */
   readonly mailer: Mailer | undefined
+  /** The `appUrl` option (the public origin, no trailing '/'), when set: build links under it, never from a request's Host. */
+  readonly appUrl: string | undefined
+  /** The `emailVerification` option. */
+  readonly emailVerification: 'off' | 'optional' | 'required'
   /** Policy checks, hashing and verifying passwords (bounded, constant-cost for unknown users). */
   readonly passwords: PasswordService
   /** The clock AuthCore uses (the `now` option), in milliseconds. */
@@ -55,6 +59,41 @@ export interface PluginContext {
    */
   limit(scope: string, clientAddress: string | undefined): Promise<void>
   /**
+   * Counts a request about `subject` (a recipient's email key, a user id)
+   * against one of this plugin's scopes, whatever address it comes from;
+   * throws `ERR_AUTH_RATE_LIMITED` past the limit. Only a hash of the
+   * subject is stored. How a plugin bounds the mail sent to one address.
+   * With `{ always: true }` it counts even when `rateLimit.enabled` is false:
+   * for a bound that is part of a security guarantee (attempts at a short
+   * code), not only abuse protection.
+   */
+  limitSubject(scope: string, subject: string, options?: { always?: boolean }): Promise<void>
+  /**
+   * Queues a message for the `mailer` and returns at once: it goes out after
+   * the answer (so the response time does not tell whether a message was
+   * sent), with retries; a message that cannot be sent is reported as an
+   * `error` event (`event: 'mail'`). A usage error without a mailer.
+   */
+  sendMail(message: MailMessage): void
+  /**
+   * Reports a failure in work the plugin does after an answer (which no
+   * caller can be told of) as an `error` event naming the plugin; never
+   * throws. Say what failed, but put no secret in it.
+   */
+  reportError(error: unknown): void
+  /**
+   * Changes a user as the core's own operations do: the patch, and with
+   * `endSessions` the token version advanced and every refresh session
+   * ended (all, or all but `{ except: familyId }`), in one transaction with
+   * `atomicWith` (run first in it: consume the token that authorises the
+   * change there, so a failure leaves the token usable and the user
+   * unchanged). Caches of the user are dropped, and sessions a concurrent
+   * refresh stored meanwhile are ended by a second pass. Answers the new
+   * row, or undefined when the user is gone. Emits nothing: the plugin
+   * emits its own event.
+   */
+  updateUser(userId: string, patch: UserPatch, options?: UpdateUserOptions): Promise<UserRecord | undefined>
+  /**
    * Signs in a user the plugin has proven (an invite redeemed, a provider's
    * identity, a link from a mail): an access token and, with session
    * storage, a refresh session, exactly as a password sign-in makes them,
@@ -73,11 +112,25 @@ export interface PluginContext {
   userCreated(user: UserRecord): void
 }
 
+/** How {@link PluginContext.updateUser} applies a change. */
+export interface UpdateUserOptions {
+  /** End the user's tokens and refresh sessions: all of them (`true`), or all but one family. */
+  readonly endSessions?: boolean | { readonly except: string }
+  /** Runs first, in the same transaction; throwing rolls the whole change back. */
+  readonly atomicWith?: (tx: TransactionStore) => Promise<void>
+  /**
+   * After the change, clear the sign-in lockout and delays of the user's
+   * address: the change proved who they are (a reset link), and a lockout
+   * someone else caused must not keep them out. Default false.
+   */
+  readonly clearLockout?: boolean
+}
+
 /** AuthCore's operations as a plugin sees them (not `ready` or `close`: the plugin lives inside those). */
 export type PluginAuth = Pick<
   AuthCore,
   | 'signUp' | 'signIn' | 'createUser' | 'verify' | 'authenticate' | 'profile' | 'profiles' | 'editProfile' | 'setRole'
-  | 'setDisabled' | 'unlock' | 'refresh' | 'signOut' | 'revokeSessions' | 'sessions' | 'jwks' | 'basePath'
+  | 'setDisabled' | 'unlock' | 'refresh' | 'signOut' | 'revokeSessions' | 'sessions' | 'jwks' | 'basePath' | 'on' | 'off'
 >
 
 /** Storage parts and options a plugin can require; `ready()` refuses to start without them. */

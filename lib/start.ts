@@ -8,6 +8,9 @@ import type { AuthPlugin, CredentialsMethod, PluginAuth, PluginContext, SignInMe
 import type { Contributions } from './plugin-contributions.js'
 import type { RateLimitSettings } from './rate-limit/settings.js'
 import { signInProven } from './operations/credentials.js'
+import { updateAndRevoke } from './operations/sessions.js'
+import { MailQueue } from './mail-queue.js'
+import type { AccountEmailService } from './account-email-types.js'
 import { toPublicUser } from './users/public-user.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
 import { REQUIRED_RATE_LIMIT_OPERATIONS, type RateLimitStore } from './rate-limit-types.js'
@@ -83,8 +86,12 @@ async function closeCounters(counters: Counters): Promise<void> {
 /** What `startCore` needs from the AuthCore instance. */
 export interface StartInput {
   readonly options: ResolvedOptions
-  /** The sign-in methods (the options' or the default), then the plugins, as configured. */
+  /** The sign-in methods (the options' or the default). */
   readonly methods: readonly SignInMethod[]
+  /** The plugins: those configured, then the account mail when a mailer is set. */
+  readonly plugins: readonly AuthPlugin[]
+  /** The account-mail plugin (also in `plugins`), when a mailer is set. */
+  readonly accountEmail: AccountEmailService | undefined
   /** What they contribute, checked at construction. */
   readonly contributions: Contributions
   /** Rate-limit settings with the plugins' scopes. */
@@ -134,12 +141,19 @@ interface Attempt {
 }
 
 /** The context one owner (a method, a plugin, or `'core'`) works through. */
-function pluginContext(core: CoreContext, owner: string, input: StartInput, attempt: Attempt): PluginContext {
+function pluginContext(core: CoreContext, owner: string, input: StartInput, attempt: Attempt, mail: MailQueue | undefined): PluginContext {
   const { contributions, auth } = input
+  const ownScope = (scope: string) => {
+    const full = `${owner}:${scope}`
+    if (contributions.scopes.get(full)?.owner !== owner) throw new UsageError(`plugin '${owner}' has no rate-limit scope '${scope}'`)
+    return full
+  }
   return Object.freeze({
     auth,
     storage: core.storage,
     mailer: core.options.mailer,
+    appUrl: core.options.appUrl,
+    emailVerification: core.options.emailVerification,
     passwords: core.passwords,
     now: core.options.now,
     defaultRole: core.options.defaultRole,
@@ -157,9 +171,37 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
       attempt.added.push({ owner, name, fn: fn as Hook<HookName> })
     },
     async limit(scope, clientAddress) {
-      const full = `${owner}:${scope}`
-      if (contributions.scopes.get(full)?.owner !== owner) throw new UsageError(`plugin '${owner}' has no rate-limit scope '${scope}'`)
-      await core.limiter.begin().address(full, clientAddress)
+      await core.limiter.begin().address(ownScope(scope), clientAddress)
+    },
+    async limitSubject(scope, subject, options = {}) {
+      if (typeof subject !== 'string' || subject === '') throw new UsageError(`plugin '${owner}': limitSubject needs a non-empty subject`)
+      await core.limiter.begin().subject(ownScope(scope), subject, options.always === true)
+    },
+    reportError(error) {
+      core.events.report(owner, error)
+    },
+    sendMail(message) {
+      if (!mail) throw new UsageError(`plugin '${owner}' sends mail, but no mailer is set: set the mailer option`)
+      mail.enqueue(message)
+    },
+    async updateUser(userId, patch, options = {}) {
+      const { endSessions, atomicWith, clearLockout } = options
+      let updated: UserRecord | undefined
+      if (endSessions) {
+        const keep = typeof endSessions === 'object' ? endSessions.except : undefined
+        updated = await updateAndRevoke(core, userId, patch, keep, atomicWith)
+      } else {
+        updated = await core.storage.transaction(async (tx) => {
+          await atomicWith?.(tx)
+          return tx.updateUser(userId, patch)
+        })
+        if (updated) core.forgetUser(userId)
+      }
+      // The change is committed: a counter store failing here is reported, not thrown.
+      if (updated && clearLockout && updated.emailKey !== '') {
+        await core.limiter.begin().unlock(updated.emailKey).catch((error: unknown) => core.events.report('rate-limit', error))
+      }
+      return updated
     },
     signIn(user, method = owner) {
       // A plugin speaks for its own method only: events and audits must be able to trust `method`.
@@ -179,7 +221,7 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
  * plugins in order, each with its own context.
  */
 export async function startCore(input: StartInput): Promise<StartedCore> {
-  const { options, methods, contributions, storage, ring: ringPromise, hooks, events, forgetUser, methodsSetUp } = input
+  const { options, methods, plugins, contributions, storage, ring: ringPromise, hooks, events, forgetUser, methodsSetUp } = input
   let ring: KeyRing
   try {
     ring = await ringPromise
@@ -197,6 +239,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
   await storage.init()
   checkRequirements(contributions, storage, options)
   const counters = counterStores(options.rateLimitStore, storage)
+  const mail = options.mailer && new MailQueue(options.mailer, (error) => events.report('mail', error))
   const context: CoreContext = Object.freeze({
     options,
     storage,
@@ -215,10 +258,11 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     refreshKey: ring.refreshKey,
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
+    accountEmail: input.accountEmail,
   })
   const attempt: Attempt = { open: true, added: [] }
-  const contexts = new Map<string, PluginContext>([['core', pluginContext(context, 'core', input, attempt)]])
-  for (const owner of [...methods, ...options.plugins]) contexts.set(owner.name, pluginContext(context, owner.name, input, attempt))
+  const contexts = new Map<string, PluginContext>([['core', pluginContext(context, 'core', input, attempt, mail)]])
+  for (const owner of [...methods, ...plugins]) contexts.set(owner.name, pluginContext(context, owner.name, input, attempt, mail))
 
   const setUp: AuthPlugin[] = []
   try {
@@ -228,7 +272,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
       await m.setup?.(contexts.get(m.name)!)
       methodsSetUp.add(m)
     }
-    for (const plugin of options.plugins) {
+    for (const plugin of plugins) {
       // Listed before its setup runs, so one that fails half-way is closed too.
       setUp.push(plugin)
       await plugin.setup?.(contexts.get(plugin.name)!)
@@ -236,9 +280,10 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
   } catch (err) {
     for (const plugin of setUp.reverse()) await Promise.resolve(plugin.close?.()).catch(() => undefined)
     // The plugins' hooks go with them (methods stay set up, and keep theirs): a retry must not add them twice.
-    const plugins = new Set(options.plugins.map((p) => p.name))
-    for (const { owner, name, fn } of attempt.added) if (plugins.has(owner)) hooks.remove(name, fn)
+    const names = new Set(plugins.map((p) => p.name))
+    for (const { owner, name, fn } of attempt.added) if (names.has(owner)) hooks.remove(name, fn)
     await closeCounters(counters).catch(() => undefined)
+    await mail?.close(0)
     throw err
   } finally {
     attempt.open = false
@@ -252,7 +297,9 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     },
     async close() {
       // Reverse order: a plugin may use those set up before it until it is closed.
-      for (const plugin of [...options.plugins].reverse()) await plugin.close?.()
+      for (const plugin of [...plugins].reverse()) await plugin.close?.()
+      // What was queued still goes out (bounded), before the mailer closes.
+      await mail?.close()
       await closeCounters(counters)
     },
   })

@@ -36,6 +36,12 @@ export interface UserRecord {
   tokenVersion: number
   /** A disabled user cannot sign in. */
   disabled: boolean
+  /**
+   * Whether the user proved they receive mail at `email` (a verification
+   * link, a password reset, an email link sign-in). False for users created
+   * before AuthCore kept it, and after an email change until it is confirmed.
+   */
+  emailVerified: boolean
   /** When the row was created. */
   createdAt: Date
   /** When the row last changed. */
@@ -47,7 +53,10 @@ export interface UserRecord {
  * {@link UserRecord} it chooses; the plugin sets the token version (0),
  * `disabled` (false) and the times.
  */
-export interface NewUser extends Pick<UserRecord, 'id' | 'email' | 'emailKey' | 'name' | 'role' | 'passwordHash'> {}
+export interface NewUser extends Pick<UserRecord, 'id' | 'email' | 'emailKey' | 'name' | 'role' | 'passwordHash'> {
+  /** True when the address was proven before the user was made (an email link sign-up). Default false. */
+  emailVerified?: boolean
+}
 
 /** A partial update; fields left out are unchanged. */
 export interface UserPatch {
@@ -57,6 +66,7 @@ export interface UserPatch {
   role?: string
   passwordHash?: string | null
   disabled?: boolean
+  emailVerified?: boolean
   /** When true, the token version is advanced by one in the same statement. */
   bumpTokenVersion?: boolean
   /**

@@ -3,7 +3,9 @@ import t from 'tap'
 import { AuthError, ERROR_CODES, isAuthError } from '../lib/index.js'
 
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8')
-const rows = [...doc.matchAll(/^\| `(ERR_AUTH_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const)
+const core = doc.slice(0, doc.indexOf('## Codes of the shipped plugins'))
+const rows = [...core.matchAll(/^\| `(ERR_AUTH_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const)
+const pluginRows = new Map([...doc.slice(core.length).matchAll(/^\| `(ERR_[A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const))
 
 t.test('docs/errors.md documents every registry code, with its status, and nothing else', async (t) => {
   const documented = new Map(rows)
@@ -39,4 +41,13 @@ t.test('plugin codes: each has a status and a docs description, and joins the on
     t.same(info, { ...declared, owner: 'invites' }, `${code} registered as declared`)
     t.ok(info!.description!.length > 20, `${code} has a docs description`)
   }
+})
+
+t.test("docs/errors.md documents every code the shipped plugins declare, with its status", async (t) => {
+  const { accountEmail } = await import('../plugins/email/index.js')
+  const { emailLink } = await import('../plugins/methods/email-link/index.js')
+  const declared = [...Object.entries(accountEmail().errors ?? {}), ...Object.entries(emailLink().errors ?? {})]
+  t.ok(declared.length > 0)
+  for (const [code, { status }] of declared) t.equal(pluginRows.get(code), status, `${code} documented with status ${status}`)
+  t.equal(pluginRows.size, declared.length, 'and no code that no shipped plugin declares')
 })

@@ -1,25 +1,13 @@
 // A flood of cheap junk from many addresses must not deny service: the
 // in-memory counter store stays bounded, never refuses a new client, and
 // keeps the windows that hold a refusal (a lockout) over ones seen once.
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
-import { AuthCore, type PasswordHasher } from '../lib/index.js'
+import { AuthCore } from '../lib/index.js'
 import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { newSecret } from './helpers/keys.js'
-
-/** A salted SHA-256 stand-in for argon2id, so 50,000 failed sign-ins take seconds, not hours. */
-const fastHasher: PasswordHasher = {
-  async hash(pass) {
-    const salt = randomBytes(8).toString('base64url')
-    return `fast$${salt}$${createHash('sha256').update(`${salt}:${pass}`).digest('base64url')}`
-  },
-  async verify(hash, pass) {
-    const [, salt = '', digest] = hash.split('$')
-    return createHash('sha256').update(`${salt}:${pass}`).digest('base64url') === digest
-  },
-  needsRehash: () => false,
-}
+import { fastHasher } from './helpers/hashers.js'
 
 const PASS = 'correct horse battery staple'
 

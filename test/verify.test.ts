@@ -272,7 +272,7 @@ t.test('our own tokens carry the documented claims and verify', async (t) => {
   const { buildKeyRing } = await import('../lib/tokens/key-ring.js')
   const { decodeProtectedHeader, decodeJwt } = await import('jose')
   const options = resolveOptions({ secret, issuer: ['https://auth.example', 'legacy'], audience: 'api', accessTokenTtl: '2 minutes' })
-  const token = await signAccessToken(options, await buildKeyRing(options.keys), { id: 'u-9', email: 'z@example.com', role: 'admin', tokenVersion: 3 })
+  const token = await signAccessToken(options, await buildKeyRing(options.keys), { id: 'u-9', email: 'z@example.com', role: 'admin', tokenVersion: 3, emailVerified: false })
   t.same(decodeProtectedHeader(token), { alg: 'HS256', typ: 'at+jwt' })
   const claims = decodeJwt(token)
   t.equal(claims.sub, 'u-9')

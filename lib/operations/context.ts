@@ -9,6 +9,7 @@ import type { StoragePlugin, UserRecord } from '../storage-types.js'
 import type { AccessClaims } from '../tokens/claims.js'
 import type { Caller } from '../access.js'
 import type { Limiter } from '../rate-limit/limiter.js'
+import type { AccountEmailService } from '../account-email-types.js'
 
 /** What every operation works with, assembled once by `ready()`. */
 export interface CoreContext {
@@ -29,6 +30,8 @@ export interface CoreContext {
   readonly refreshKey: Buffer | undefined
   /** Drops what this instance caches about a user (verified tokens, token version) after a change. */
   forgetUser(userId: string): void
+  /** Account mail (reset, verification, email change), when a mailer is set. */
+  readonly accountEmail: AccountEmailService | undefined
 }
 
 /** Options every access-checked operation takes: who is asking. */

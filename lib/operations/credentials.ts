@@ -1,5 +1,5 @@
-import { AuthError } from '../errors.js'
-import { normalizeEmail } from '../email.js'
+import { AuthError, isAuthError } from '../errors.js'
+import { assertMailable, normalizeEmail } from '../email.js'
 import { parseInput } from '../input.js'
 import { normalizeName } from '../users/name.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
@@ -48,19 +48,54 @@ async function tokensFor(ctx: CoreContext, record: UserRecord, onRevoked: () => 
   throw new AuthError('ERR_AUTH_SESSION_REVOKED')
 }
 
-/** Creates a user through the credentials method and signs them in. */
+/**
+ * With `emailVerification: 'required'`, an unverified user gets no tokens:
+ * a fresh link is queued (at most once per window) and the sign-in is
+ * refused with `ERR_AUTH_EMAIL_UNVERIFIED`. Checked only once the user has
+ * proven who they are, so the answer tells nothing to anyone else.
+ */
+async function requireVerified(ctx: CoreContext, record: UserRecord, request: RequestContext): Promise<void> {
+  if (ctx.options.emailVerification !== 'required' || record.emailVerified) return
+  await ctx.accountEmail?.unverifiedSignIn(record, request)
+  throw new AuthError('ERR_AUTH_EMAIL_UNVERIFIED')
+}
+
+/**
+ * Creates a user through the credentials method and signs them in. With
+ * email verification on, a verification link is queued; with it required,
+ * the answer is `ERR_AUTH_EMAIL_UNVERIFIED` instead of tokens, and a taken
+ * address answers the same (its owner is told by mail), so sign-up does not
+ * say which addresses are registered.
+ */
 export async function signUp(ctx: CoreContext, input: unknown, request: RequestContext = {}): Promise<SignedIn> {
   const parsed = parseInput('signUp', input)
   // Input that is refused for free is refused before any window is charged,
   // so junk cannot fill the counter store (the method checks again, as it must).
-  normalizeEmail(parsed.email)
+  const normalized = normalizeEmail(parsed.email)
   normalizeName(parsed.name)
   ctx.passwords.checkNew(parsed.pass)
+  const verification = ctx.options.emailVerification
+  // With verification on, a link goes to this address: it must be one mail reaches as checked.
+  if (verification !== 'off') assertMailable(normalized)
   await ctx.limiter.begin().address('sign-up', request.clientAddress)
-  const record = await ctx.method.signUp(parsed, ctx.methodContext)
+  let record: UserRecord
+  try {
+    record = await ctx.method.signUp(parsed, ctx.methodContext)
+  } catch (err) {
+    // The method hashed before the insert failed: a taken address cost the same as a new one.
+    if (verification !== 'required' || !isAuthError(err, 'ERR_AUTH_USER_EXISTS')) throw err
+    const existing = await ctx.storage.findUserByEmailKey(normalized.key)
+    if (existing) await ctx.accountEmail?.signUpTaken(existing, request)
+    throw new AuthError('ERR_AUTH_EMAIL_UNVERIFIED')
+  }
   const user = toPublicUser(record)
   // The user exists from here on, whether or not a session can be made for them.
   const created = () => ctx.events.emit('user:created', { user, via: 'sign-up' })
+  if (verification !== 'off' && !record.emailVerified) await ctx.accountEmail?.signedUp(record, request)
+  if (verification === 'required' && !record.emailVerified) {
+    created()
+    throw new AuthError('ERR_AUTH_EMAIL_UNVERIFIED')
+  }
   const tokens = await tokensFor(ctx, record, created)
   created()
   return { user, ...tokens }
@@ -93,6 +128,7 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
   }
   await limits.afterSuccess(key)
   const { user: checked } = outcome
+  await requireVerified(ctx, checked, request)
   const tokens = await tokensFor(ctx, checked, () =>
     ctx.events.emit('user:sign-in-failed', { email: key, reason: 'changed-meanwhile', method: ctx.method.name, userId: checked.id }),
   )
@@ -109,6 +145,7 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
  */
 export async function signInProven(ctx: CoreContext, user: UserRecord, method: string): Promise<SignedIn> {
   if (user.disabled) throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
+  await requireVerified(ctx, user, {})
   const tokens = await tokensFor(ctx, user, () =>
     ctx.events.emit('user:sign-in-failed', { email: user.emailKey, reason: 'changed-meanwhile', method, userId: user.id }),
   )

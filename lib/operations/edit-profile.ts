@@ -1,6 +1,6 @@
 import { allowed } from '../access.js'
 import { AuthError } from '../errors.js'
-import { normalizeEmail } from '../email.js'
+import { assertMailable, normalizeEmail } from '../email.js'
 import { parseInput } from '../input.js'
 import type { UserPatch } from '../storage-types.js'
 import { normalizeName } from '../users/name.js'
@@ -14,8 +14,11 @@ import type { RequestContext } from '../plugin-types.js'
  * Changes a user's email, name or password. Changing your own email or
  * password needs `currentPass` (an admin editing someone else does not). A
  * password or email change advances the token version and ends the user's
- * other sessions. Answers the user and
- * a fresh token for the caller (for themselves when they edited themselves).
+ * other sessions. With email verification on, an email change waits: a
+ * link goes to the new address (and a notice to the old one), and nothing
+ * changes until it is used; the answer names the pending address. Answers
+ * the user and a fresh token for the caller (for themselves when they
+ * edited themselves).
  */
 export async function editProfile(
   ctx: CoreContext,
@@ -23,7 +26,7 @@ export async function editProfile(
   input: unknown,
   options: AsCaller,
   request: RequestContext = {},
-): Promise<{ user: PublicUser; token: string }> {
+): Promise<EditProfileResult> {
   const caller = await loadCaller(ctx, options)
   const changes = parseInput('editProfile', input)
   if (changes.email === undefined && changes.name === undefined && changes.pass === undefined) {
@@ -61,20 +64,38 @@ export async function editProfile(
     }),
   })
 
+  // With verification on, the address is changed only by the link sent to it.
+  // The same key is the same mailbox (a change of case, say): nothing to confirm.
+  const same = email !== undefined && email.key === target.record.emailKey
+  const deferred = email !== undefined && !same && ctx.options.emailVerification !== 'off' && ctx.accountEmail !== undefined ? email : undefined
+  // Checked before anything is written: the link must reach what was checked.
+  if (deferred) assertMailable(deferred)
   const patch: UserPatch = {}
-  if (email) Object.assign(patch, { email: email.email, emailKey: email.key })
+  if (email && !deferred) Object.assign(patch, { email: email.email, emailKey: email.key, emailVerified: same && target.record.emailVerified })
   if (name !== undefined) patch.name = name
   if (pass !== undefined) patch.passwordHash = await ctx.passwords.hash(pass)
-  if (email || pass !== undefined) patch.bumpTokenVersion = true
+  if (patch.email !== undefined || pass !== undefined) patch.bumpTokenVersion = true
   // A new password or email ends the tokens and sessions issued for the old
   // ones, in the same transaction; the caller's own session survives their own change.
+  const keepFamily = self ? options.as.sid : undefined
   const updated = patch.bumpTokenVersion
-    ? await updateAndRevoke(ctx, target.record.id, patch, self ? options.as.sid : undefined)
-    : await ctx.storage.updateUser(target.record.id, patch)
+    ? await updateAndRevoke(ctx, target.record.id, patch, keepFamily)
+    : Object.keys(patch).length > 0 ? await ctx.storage.updateUser(target.record.id, patch) : target.record
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
+  if (deferred) await ctx.accountEmail!.emailChangeRequested(updated, deferred, keepFamily, request)
   const user = toPublicUser(updated)
   const token = await ctx.issueToken(self ? updated : caller.record, options.as.sid)
-  const changed = (['email', 'name', 'pass'] as const).filter((field) => changes[field] !== undefined)
-  ctx.events.emit('user:updated', { user, changed, by: caller.id })
-  return { user, token }
+  const changed = (['email', 'name', 'pass'] as const).filter((field) => (field === 'email' ? patch.email !== undefined : changes[field] !== undefined))
+  if (changed.length > 0) ctx.events.emit('user:updated', { user, changed, by: caller.id })
+  return deferred ? { user, token, pendingEmail: deferred.email } : { user, token }
+}
+
+/** What `editProfile` answers. */
+export interface EditProfileResult {
+  /** The user as stored now. */
+  user: PublicUser
+  /** A fresh access token for the caller. */
+  token: string
+  /** With email verification on: the address a confirmation link was sent to; the email changes when it is used. */
+  pendingEmail?: string
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { allowed } from '../access.js'
 import { AuthError } from '../errors.js'
 import type { NewSession, SessionRecord, SessionStore } from '../session-types.js'
-import type { UserPatch, UserRecord } from '../storage-types.js'
+import type { TransactionStore, UserPatch, UserRecord } from '../storage-types.js'
 import {
   formatRefreshToken, hashSecret, newRefreshToken, parseRefreshToken, secretMatches, successorToken,
   type RefreshTokenParts,
@@ -146,13 +146,15 @@ export async function signOut(ctx: CoreContext, token: unknown): Promise<void> {
  * family of the user except `keepFamily`, in one transaction: what a password
  * or email change, a role change, disabling and `revokeSessions` share. After
  * the commit, drops this instance's cached tokens for the user. Undefined when
- * the user is gone.
+ * the user is gone. `atomicWith` runs first in the same transaction (a
+ * plugin consuming the token that authorises the change).
  */
 export async function updateAndRevoke(
   ctx: CoreContext,
   userId: string,
   patch: UserPatch,
   keepFamily?: string,
+  atomicWith?: (tx: TransactionStore) => Promise<void>,
 ): Promise<UserRecord | undefined> {
   const now = new Date(ctx.options.now())
   const revoke = async (sessions: SessionStore) => {
@@ -164,6 +166,7 @@ export async function updateAndRevoke(
     for (const familyId of new Set(others.map((s) => s.familyId))) await sessions.revokeFamily(familyId, now)
   }
   const updated = await ctx.storage.transaction(async (tx) => {
+    await atomicWith?.(tx)
     const row = await tx.updateUser(userId, { ...patch, bumpTokenVersion: true })
     if (row && tx.sessions) await revoke(tx.sessions)
     return row

@@ -47,6 +47,14 @@ interface RequestScope {
 export interface RequestLimits {
   /** Counts a request from `address` against the scope's limit; throws `ERR_AUTH_RATE_LIMITED` past it. */
   address(scope: LimitScope, address: string | undefined): Promise<void>
+  /**
+   * Counts a request about `subject` (a recipient's email key, a user id)
+   * against the scope's limit, in the account budget; throws
+   * `ERR_AUTH_RATE_LIMITED` past it. The subject is stored only as a hash.
+   * With `always`, it counts even when rate limiting is disabled: a bound
+   * that is part of a security guarantee (attempts at a short code).
+   */
+  subject(scope: LimitScope, subject: string, always?: boolean): Promise<void>
   /** Before a password is checked: refuses a locked or delayed account, and counts the attempt. */
   beforeAttempt(emailKey: string): Promise<void>
   /** After a failed check: counts the failure, starts the next delay, and locks the account at the limit. */
@@ -90,6 +98,7 @@ export class Limiter {
     const scope: RequestScope = { failed: new Set() }
     return {
       address: (limit, address) => this.#addressCheck(scope, limit, address),
+      subject: (limit, subject, always) => this.#subjectCheck(scope, limit, subject, always === true),
       beforeAttempt: (emailKey) => this.#beforeAttempt(scope, emailKey),
       afterFailure: (emailKey, userId) => this.#afterFailure(scope, emailKey, userId),
       afterSuccess: (emailKey) => (this.#settings.enabled ? this.#unlock(scope, emailKey) : Promise.resolve()),
@@ -136,6 +145,16 @@ export class Limiter {
     if (settings === undefined) throw new UsageError(`unknown rate-limit scope '${scope}'`)
     const { limit, window } = settings
     const state = await this.#guard(request, this.#address, (store) => store.hit(`ip:${scope}:${key}`, window, this.#now()))
+    if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
+  }
+
+  async #subjectCheck(request: RequestScope, scope: LimitScope, subject: string, always: boolean): Promise<void> {
+    if (!this.#settings.enabled && !always) return
+    const settings = this.#settings.address[scope]
+    if (settings === undefined) throw new UsageError(`unknown rate-limit scope '${scope}'`)
+    const { limit, window } = settings
+    // The account budget: a flood of client addresses cannot push these windows out.
+    const state = await this.#guard(request, this.#account, (store) => store.hit(`sub:${scope}:${accountKey(subject)}`, window, this.#now()))
     if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
   }
 

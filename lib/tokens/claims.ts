@@ -10,6 +10,8 @@ export interface AccessClaims {
   readonly id: string
   /** The user's email, when the token carries one. */
   readonly email?: string
+  /** Whether the user had proved their address when the token was issued (AuthCore's tokens always carry it). */
+  readonly email_verified?: boolean
   /** The user's role, when the token carries one. */
   readonly role?: string
   /** Issued at, seconds since the epoch. */

@@ -10,13 +10,15 @@ export interface TokenSubject {
   id: string
   email: string
   role: string
+  /** Whether the user proved their address; written as `email_verified`. */
+  emailVerified: boolean
   /** The user's token version when the token is issued (`ver`); strict checks compare it with the stored one. */
   tokenVersion: number
 }
 
 /**
  * Signs an access token for `subject` with the signing key: `sub` and `id`
- * (the same user id), `email`, `role`, `ver` (token version), `sid` (the
+ * (the same user id), `email`, `email_verified`, `role`, `ver` (token version), `sid` (the
  * refresh session family, when there is one), `iat`, `exp`, a random `jti`,
  * and `iss`/`aud` when configured, under a `typ: at+jwt` header.
  */
@@ -32,6 +34,7 @@ export async function signAccessToken(
   const claims = {
     id: subject.id,
     email: subject.email,
+    email_verified: subject.emailVerified === true,
     role: subject.role,
     ver: subject.tokenVersion,
     ...(sessionId !== undefined && { sid: sessionId }),

@@ -9,6 +9,8 @@ export interface PublicUser {
   readonly email: string
   readonly name: string
   readonly role: string
+  /** Whether the user proved they receive mail at `email`. */
+  readonly emailVerified: boolean
   /** ISO 8601. */
   readonly createdAt: string
   /** ISO 8601. */
@@ -22,6 +24,7 @@ export function toPublicUser(record: UserRecord): PublicUser {
     email: record.email,
     name: record.name,
     role: record.role,
+    emailVerified: record.emailVerified === true,
     createdAt: record.createdAt.toISOString(),
     updatedAt: record.updatedAt.toISOString(),
   })

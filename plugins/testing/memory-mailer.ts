@@ -26,6 +26,13 @@ export interface MemoryMailer extends Mailer {
   readonly messages: readonly MailMessage[]
   /** The newest message, or the newest one to `to` (compared as normalised emails); `undefined` when none. */
   last(to?: string): MailMessage | undefined
+  /**
+   * The next message sent from now on (to `to`, when given, compared as
+   * normalised emails). AuthCore queues mail and sends it after answering,
+   * so a test awaits this instead of reading {@link last} at once. Rejects
+   * after `timeoutMs` (default 5 seconds).
+   */
+  next(to?: string, timeoutMs?: number): Promise<MailMessage>
   /** Forgets the messages, the idempotency keys and any failure queued by {@link failNext}. */
   clear(): void
   /**
@@ -65,10 +72,16 @@ export function memoryMailer(options: MemoryMailerOptions = {}): MemoryMailer {
   const lifecycle = new MailerLifecycle('memory', options.idempotency, options.now)
   let sent: CheckedMessage[] = []
   let failures: unknown[] = []
+  const waiting = new Set<{ key: string | undefined; resolve: (message: MailMessage) => void }>()
 
   const deliver = async (message: CheckedMessage): Promise<void> => {
     if (failures.length > 0) throw failures.shift()
     sent.push(message)
+    for (const waiter of waiting) {
+      if (waiter.key !== undefined && waiter.key !== message.toKey) continue
+      waiting.delete(waiter)
+      waiter.resolve(publicView(message))
+    }
   }
 
   return Object.freeze({
@@ -80,6 +93,23 @@ export function memoryMailer(options: MemoryMailerOptions = {}): MemoryMailer {
       const key = to === undefined ? undefined : recipient(to, 'memory.last', 'to').key
       const found = sent.findLast((message) => key === undefined || message.toKey === key)
       return found && publicView(found)
+    },
+    next(to?: string, timeoutMs = 5000): Promise<MailMessage> {
+      const key = to === undefined ? undefined : recipient(to, 'memory.next', 'to').key
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          key,
+          resolve: (message: MailMessage) => {
+            clearTimeout(timer)
+            resolve(message)
+          },
+        }
+        const timer = setTimeout(() => {
+          waiting.delete(waiter)
+          reject(new Error(`memoryMailer: no message${to === undefined ? '' : ` to ${to}`} within ${timeoutMs} ms`))
+        }, timeoutMs)
+        waiting.add(waiter)
+      })
     },
     clear(): void {
       sent = []

@@ -92,7 +92,7 @@ const post = (path: string, body: unknown, headers: [string, string][] = []): Se
   body: JSON.stringify(body),
 })
 const INVALID_TOKEN = 'Bearer error="invalid_token"'
-const PUBLIC_USER_KEYS = ['createdAt', 'email', 'id', 'name', 'role', 'updatedAt']
+const PUBLIC_USER_KEYS = ['createdAt', 'email', 'emailVerified', 'id', 'name', 'role', 'updatedAt']
 
 /** `[[[...]]]` nested `depth` levels: a small body that is deep. */
 const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth)

@@ -182,7 +182,7 @@ export function emailLink(options: EmailLinkOptions = {}): EmailLinkPlugin {
     // Counted before the code is looked at, atomically in the counter store,
     // for every address alike (one without a code outstanding too).
     try {
-      await ctx.limitSubject('attempt', email.key)
+      await ctx.limitSubject('attempt', email.key, { always: true })
     } catch (err) {
       if (!isAuthError(err, 'ERR_AUTH_RATE_LIMITED')) throw err
       // Past the limit: whatever is outstanding for the address is void, the right code included.
