@@ -82,6 +82,16 @@ export interface PluginContext {
    */
   reportError(error: unknown): void
   /**
+   * HMAC-SHA256 of `value` under a server key derived from the signing key
+   * (and namespaced by the plugin), base64url. For secrets too short to
+   * store as a plain hash (an 8-digit code has 10^8 values: a plain SHA-256
+   * in a leaked table is reversed in seconds; this one needs the key, which
+   * is not in the database). Changes when the signing key does, so use it
+   * only for short-lived secrets. `ERR_AUTH_NO_SIGNING_KEY` on a verify-only
+   * instance.
+   */
+  keyedHash(value: string): string
+  /**
    * Changes a user as the core's own operations do: the patch, and with
    * `endSessions` the token version advanced and every refresh session
    * ended (all, or all but `{ except: familyId }`), in one transaction with

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto'
 import { AuthError, UsageError } from './errors.js'
 import type { AuthEvents, EventHub } from './events.js'
 import type { Hook, HookName, HookRunner } from './hooks.js'
@@ -177,6 +178,12 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
       if (typeof subject !== 'string' || subject === '') throw new UsageError(`plugin '${owner}': limitSubject needs a non-empty subject`)
       await core.limiter.begin().subject(ownScope(scope), subject, options.always === true)
     },
+    keyedHash(value) {
+      if (typeof value !== 'string') throw new UsageError(`plugin '${owner}': keyedHash needs a string`)
+      if (!core.pluginKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
+      // Namespaced by the plugin: one plugin's hashes never match another's.
+      return createHmac('sha256', core.pluginKey).update(`${owner}\0${value}`).digest('base64url')
+    },
     reportError(error) {
       core.events.report(owner, error)
     },
@@ -256,6 +263,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
       roles: Object.freeze({ default: options.defaultRole, signUp: options.signUpRoles }),
     }),
     refreshKey: ring.refreshKey,
+    pluginKey: ring.pluginKey,
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
     accountEmail: input.accountEmail,

@@ -235,3 +235,54 @@ t.test('an offered store must be whole: ready() names its missing operations', a
   t.match(err.message, /oneTimeTokens\.consumeToken/)
   await auth.close()
 })
+
+t.test('context additions from account mail: keyedHash, limitSubject, updateUser, sendMail', async (t) => {
+  const seen = new Map<string, PluginContext>()
+  const plugin = (name: string): AuthPlugin => ({
+    name,
+    rateLimits: { attempt: { limit: 2, window: 60 } },
+    setup: (ctx) => void seen.set(name, ctx),
+  })
+  const auth = make({ plugins: [plugin('one'), plugin('two')], rateLimit: { enabled: false } })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const one = seen.get('one')!
+  const two = seen.get('two')!
+
+  t.equal(one.keyedHash('12345678'), one.keyedHash('12345678'), 'keyedHash: the same value, the same hash')
+  t.not(one.keyedHash('12345678'), two.keyedHash('12345678'), 'namespaced: another plugin gets another hash')
+  t.match(one.keyedHash('12345678'), /^[A-Za-z0-9_-]{43}$/)
+  const other = make({ plugins: [plugin('one')] })
+  t.teardown(() => other.close())
+  await other.ready()
+  t.not(seen.get('one')!.keyedHash('12345678'), one.keyedHash('12345678'), 'keyed: another signing key, another hash')
+
+  await one.limitSubject('attempt', 'ada@example.com')
+  await one.limitSubject('attempt', 'ada@example.com')
+  await one.limitSubject('attempt', 'ada@example.com')
+  t.pass('rate limiting off: an ordinary subject limit does not count')
+  await one.limitSubject('attempt', 'bob@example.com', { always: true })
+  await one.limitSubject('attempt', 'bob@example.com', { always: true })
+  t.equal((await errorOf(one.limitSubject('attempt', 'bob@example.com', { always: true }))).code, 'ERR_AUTH_RATE_LIMITED', 'with always, it counts anyway')
+  t.equal((await errorOf(one.limitSubject('nope', 'x'))).name, 'TypeError', 'only its own scopes')
+
+  t.throws(() => one.sendMail({ to: 'a@example.com', kind: 'k', subject: 's', text: 't', idempotencyKey: 'i' }), TypeError, 'sendMail without a mailer is a usage error')
+
+  const { user, refreshToken } = await auth.signUp({ email: 'ada@example.com', name: 'Ada', pass: 'correct horse battery staple' })
+  const stored = await one.storage.findUserById(user.id)
+  const rolledBack = await errorOf(one.updateUser(user.id, { name: 'Changed' }, {
+    endSessions: true,
+    atomicWith: async () => {
+      throw new AuthError('ERR_AUTH_FORBIDDEN')
+    },
+  }))
+  t.equal(rolledBack.code, 'ERR_AUTH_FORBIDDEN', 'atomicWith vetoes the change')
+  t.same(await one.storage.findUserById(user.id), stored, 'and nothing was written')
+  const rotated = await auth.refresh(refreshToken!)
+  t.ok(rotated.refreshToken, 'nor any session ended')
+  const updated = await one.updateUser(user.id, { name: 'Changed' }, { endSessions: true })
+  t.equal(updated!.name, 'Changed')
+  t.equal(updated!.tokenVersion, stored!.tokenVersion + 1, 'endSessions moves the token version')
+  t.equal((await errorOf(auth.refresh(rotated.refreshToken!))).code, 'ERR_AUTH_SESSION_REVOKED', 'and ends the sessions')
+  t.equal(await one.updateUser('no-such-user', { name: 'x' }), undefined, 'a missing user: undefined')
+})

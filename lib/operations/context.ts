@@ -28,6 +28,8 @@ export interface CoreContext {
   issueToken(user: UserRecord, sessionId?: string): Promise<string>
   /** The server key refresh successors are derived with; undefined without a signing key. */
   readonly refreshKey: Buffer | undefined
+  /** The server key plugins' keyed hashes use; undefined without a signing key. */
+  readonly pluginKey: Buffer | undefined
   /** Drops what this instance caches about a user (verified tokens, token version) after a change. */
   forgetUser(userId: string): void
   /** Account mail (reset, verification, email change), when a mailer is set. */

@@ -27,12 +27,14 @@ export interface KeyRing {
    * enough to compute the next secret). Undefined without a signing key.
    */
   readonly refreshKey: Buffer | undefined
+  /** A second derived key, for plugins' keyed hashes of short secrets (`PluginContext.keyedHash`). Undefined without a signing key. */
+  readonly pluginKey: Buffer | undefined
 }
 
-/** HKDF of the signing key's material, for refresh-token successors. */
-function deriveRefreshKey(key: NormalizedKey): Buffer {
+/** HKDF of the signing key's material for one purpose (refresh-token successors, plugins' keyed hashes). */
+function deriveKey(key: NormalizedKey, purpose: string): Buffer {
   const material = key.secret ?? key.privateKey!.export({ format: 'der', type: 'pkcs8' })
-  return Buffer.from(hkdfSync('sha256', material, 'authcore', 'refresh-token-successor', 32))
+  return Buffer.from(hkdfSync('sha256', material, 'authcore', purpose, 32))
 }
 
 async function importKey(key: NormalizedKey): Promise<{ verify: CryptoKey; sign?: CryptoKey; jwk?: JWK }> {
@@ -63,6 +65,7 @@ export async function buildKeyRing(keys: readonly NormalizedKey[]): Promise<KeyR
     }
   })
   const signer = keys.find((k) => k.use === 'sign' && (k.secret || k.privateKey))
-  const refreshKey = signer && deriveRefreshKey(signer)
-  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks), refreshKey })
+  const refreshKey = signer && deriveKey(signer, 'refresh-token-successor')
+  const pluginKey = signer && deriveKey(signer, 'plugin-keyed-hash')
+  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks), refreshKey, pluginKey })
 }

@@ -75,8 +75,8 @@ export async function issueLink(ctx: PluginContext, email: NormalizedEmail, ttlS
  */
 export async function issueCode(ctx: PluginContext, email: NormalizedEmail, ttlSeconds: number) {
   let code = newCode()
-  for (let draws = 1; draws < 5 && (await ctx.storage.oneTimeTokens!.lookupToken(PURPOSE, codeHash(email.key, code))); draws++) code = newCode()
-  const record = await create(ctx, email, 'code', codeHash(email.key, code), ttlSeconds)
+  for (let draws = 1; draws < 5 && (await ctx.storage.oneTimeTokens!.lookupToken(PURPOSE, codeHash(ctx, email.key, code))); draws++) code = newCode()
+  const record = await create(ctx, email, 'code', codeHash(ctx, email.key, code), ttlSeconds)
   return { code, record }
 }
 
@@ -92,7 +92,7 @@ export async function findLink(ctx: PluginContext, secret: unknown): Promise<One
 
 /** The usable code token of the address for a typed code, if there is one. */
 export async function findCode(ctx: PluginContext, emailKey: string, code: string): Promise<OneTimeTokenRecord | undefined> {
-  const found = await ctx.storage.oneTimeTokens!.findToken(PURPOSE, codeHash(emailKey, code), new Date(ctx.now()))
+  const found = await ctx.storage.oneTimeTokens!.findToken(PURPOSE, codeHash(ctx, emailKey, code), new Date(ctx.now()))
   return found && payloadOf(found)?.kind === 'code' && payloadOf(found)?.emailKey === emailKey ? found : undefined
 }
 
