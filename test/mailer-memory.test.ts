@@ -78,6 +78,9 @@ t.test('refuses what the SMTP mailer refuses', async (t) => {
   await t.rejects(mailer.send(message({ subject: 'x\r\nBcc: y@example.org' })), { name: 'TypeError', message: /message\.subject/ })
   await t.rejects(mailer.send(message({ to: 'ada@example.com\nBcc: y@example.org' })), { name: 'TypeError', message: /message\.to/ })
   await t.rejects(mailer.send(message({ to: 'ada@example.com;eve@example.org' })), { name: 'TypeError', message: /message\.to/ })
+  // nodemailer reads 'group:' as group syntax and sends to '"group:eve"@example.org': not what was checked.
+  await t.rejects(mailer.send(message({ to: 'group:eve@example.org' })), { name: 'TypeError', message: /message\.to is not an address mail can be sent to/ })
+  await t.rejects(mailer.send(message({ to: '=?utf-8?q?eve?=@example.org' })), { name: 'TypeError', message: /message\.to/ })
   await t.rejects(mailer.send(null as never), { name: 'TypeError', message: /message must be an object/ })
   t.equal(mailer.messages.length, 0)
 })

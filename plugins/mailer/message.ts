@@ -12,7 +12,7 @@
  * rules (which refuse commas, semicolons, angle brackets and quotes, so no
  * second recipient can hide in it).
  */
-import { AuthError, normalizeEmail, optionsCheck, UsageError, type MailMessage, type NormalizedEmail } from '../../lib/index.js'
+import { AuthError, assertMailable, normalizeEmail, optionsCheck, UsageError, type MailMessage, type NormalizedEmail } from '../../lib/index.js'
 import { NO_CONTROL } from './options.js'
 
 /** Longest subject accepted, in characters (RFC 5322's line limit, before any encoding). */
@@ -64,7 +64,8 @@ export function messageCheck(mailer: string): (message: unknown) => CheckedMessa
     if (message === null || typeof message !== 'object') throw new UsageError(`${where}: message must be an object`)
     check({ message })
     const m = message as MailMessage
-    const to = recipient(m.to, where)
+    // Sent exactly as checked: no address a mail library would quote or rewrite.
+    const to = recipient(m.to, where, 'message.to', true)
     return Object.freeze({
       to: to.email,
       toKey: to.key,
@@ -77,10 +78,16 @@ export function messageCheck(mailer: string): (message: unknown) => CheckedMessa
   }
 }
 
-/** `address` normalised; a `UsageError` naming `field` when it is not one email address. */
-export function recipient(address: string, where: string, field = 'message.to'): NormalizedEmail {
+/**
+ * `address` normalised; a `UsageError` naming `field` when it is not one email
+ * address (or, with `mailable`, one a mail library would send elsewhere than
+ * checked: see `assertMailable`).
+ */
+export function recipient(address: string, where: string, field = 'message.to', mailable = false): NormalizedEmail {
   try {
-    return normalizeEmail(address, field)
+    const email = normalizeEmail(address, field)
+    if (mailable) assertMailable(email, field)
+    return email
   } catch (err) {
     // normalizeEmail speaks to end users (ERR_AUTH_INPUT_INVALID); here the caller is code.
     if (err instanceof AuthError) throw new UsageError(`${where}: ${err.message}`)
