@@ -156,7 +156,9 @@ export interface StoragePlugin extends UserStore {
    * An error `fn` throws is rethrown as-is after the rollback; a failure to
    * begin or commit is an AuthError. Inside `fn`, use only `tx`: on SQLite
    * (one writer connection) a call on the plugin itself may wait for this
-   * very transaction to end, which it never would.
+   * very transaction to end, which it never would. A plugin may run `fn`
+   * again when the database aborted the transaction to break a deadlock
+   * (it undid everything `fn` wrote): keep `fn` to work on `tx`.
    */
   transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T>
 }

@@ -169,3 +169,38 @@ t.test('storage.sessions, rateLimits, oneTimeTokens and credentials tables are c
   t.same(raw.prepare('select key, count, reset_at from my_counters').all(), [{ key: 'k', count: 1, reset_at: 60_001 }], 'the counter row')
   raw.close()
 })
+
+t.test('a transaction the database aborted as a deadlock is run again; any other failure is not', async (t) => {
+  const storage = sqliteStorage({ filename: ':memory:' })
+  await storage.init()
+  t.teardown(() => storage.close())
+  const { AuthError } = await import('../lib/errors.js')
+  const deadlock = () => new AuthError('ERR_AUTH_STORAGE_UNAVAILABLE', undefined, { cause: Object.assign(new Error('Deadlock found'), { code: 'ER_LOCK_DEADLOCK' }) })
+  let runs = 0
+  const id = await storage.transaction(async (tx) => {
+    runs++
+    const user = await tx.createUser({ id: `u${runs}`, email: `u${runs}@example.com`, emailKey: `u${runs}@example.com`, name: 'U', role: 'user', passwordHash: null })
+    if (runs < 3) throw deadlock()
+    return user.id
+  })
+  t.equal(runs, 3, 'run again after each deadlock')
+  t.equal(id, 'u3')
+  t.equal(await storage.findUserById('u1'), undefined, 'the aborted runs left nothing behind')
+  t.ok(await storage.findUserById('u3'))
+
+  runs = 0
+  const forever = await storage.transaction(async () => {
+    runs++
+    throw deadlock()
+  }).catch((err: unknown) => err)
+  t.ok(isAuthError(forever, 'ERR_AUTH_STORAGE_UNAVAILABLE'), 'a deadlock that keeps coming is answered at last')
+  t.equal(runs, 5, 'after five runs in all')
+
+  runs = 0
+  const other = await storage.transaction(async () => {
+    runs++
+    throw new AuthError('ERR_AUTH_FORBIDDEN')
+  }).catch((err: unknown) => err)
+  t.ok(isAuthError(other, 'ERR_AUTH_FORBIDDEN'))
+  t.equal(runs, 1, "fn's own error is not retried")
+})

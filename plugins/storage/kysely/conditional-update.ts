@@ -58,6 +58,18 @@ export function whereAll<Q extends Filterable<Q>>(query: Q, conditions: readonly
   return conditions.reduce((q, [column, op, value]) => q.where(column, op, value), query)
 }
 
+/**
+ * True when the database aborted a transaction to break a deadlock (or a
+ * serialization failure): it undid all of it, so running it again is safe.
+ * Looks through an AuthError to the driver error it wraps.
+ */
+export function isDeadlock(err: unknown): boolean {
+  return RETRY_CODES.has(errorCode(err) ?? '') || RETRY_CODES.has(errorCode((err as { cause?: unknown } | null)?.cause) ?? '')
+}
+
+/** How many times in all a whole transaction the database aborted as a deadlock is run. */
+export const DEADLOCK_ATTEMPTS = 5
+
 /** Runs `attempt` again, up to `attempts` times in all, while it fails with a deadlock or serialization failure. */
 export async function retryDeadlocks<T>(attempt: () => Promise<T>, attempts: number): Promise<T> {
   for (let n = 1; ; n++) {

@@ -15,6 +15,7 @@ import type {
 import { AuthError } from '../../../lib/index.js'
 import { KyselyCredentialStore } from './credential-queries.js'
 import { toAuthError } from './error-mapping.js'
+import { DEADLOCK_ATTEMPTS, isDeadlock } from './conditional-update.js'
 import { migrate } from './migrations.js'
 import { mapUserRow, type UserRow } from './row-mapping.js'
 import { USE_SLOW_PATH, type AnyKysely, type FastRead, type StorageEngine } from './storage-engine.js'
@@ -161,6 +162,20 @@ class KyselyStorage implements KyselyStoragePlugin {
 
   async transaction<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T> {
     if (typeof fn !== 'function') throw new UsageError('transaction: fn must be a function')
+    // A deadlock aborts the whole transaction, so the database undid every
+    // write of fn: run it again (fn uses only tx, as the contract says). On
+    // MySQL, redeeming a link while a newer one is made can deadlock on the
+    // tokens' indexes; the caller should not see a 503 for that.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(fn)
+      } catch (err) {
+        if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(err)) throw err
+      }
+    }
+  }
+
+  async #transactionOnce<T>(fn: (tx: TransactionStore) => Promise<T>): Promise<T> {
     this.#assertOpen()
     let thrown: { error: unknown } | undefined
     try {
