@@ -11,7 +11,8 @@ const pass = 'a long enough passphrase'
 t.test('sign-up returns the user without secrets and a token with the documented claims', async (t) => {
   const auth = await makeAuth(t)
   const { user, token } = await auth.signUp({ email: '  Alice@Example.COM ', name: ' Alice ', pass })
-  t.same(Object.keys(user).sort(), ['createdAt', 'email', 'id', 'name', 'role', 'updatedAt'])
+  t.same(Object.keys(user).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'name', 'role', 'updatedAt'])
+  t.equal(user.emailVerified, false, 'an address is unproven until a link says otherwise')
   t.equal(user.email, 'Alice@Example.COM', 'display form kept, trimmed')
   t.equal(user.name, 'Alice')
   t.equal(user.role, 'user', 'defaultRole')
@@ -21,6 +22,7 @@ t.test('sign-up returns the user without secrets and a token with the documented
   t.equal(claims.id, user.id)
   t.equal(claims.email, 'Alice@Example.COM')
   t.equal(claims.role, 'user')
+  t.equal(claims.email_verified, false, 'tokens carry email_verified')
   t.notMatch(JSON.stringify(user), /argon2|pass/)
 })
 
