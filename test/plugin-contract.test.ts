@@ -157,7 +157,7 @@ t.test('a route handler gets the call and its owner\'s context; a thrown non-Aut
   t.notMatch(await boom.text(), /secret detail/, 'no internal detail leaks')
   t.equal(errors.length, 1, 'reported as an error event')
   const wrongMethod = await auth.handle(new Request('http://x/auth/echo/x', { method: 'POST' }))
-  t.same([wrongMethod.status, wrongMethod.headers.get('allow')], [405, 'GET'])
+  t.same([wrongMethod.status, wrongMethod.headers.get('allow')], [405, 'GET, HEAD'])
 })
 
 t.test('review fixes: reserved names, a registry untouched by a failed construction, frozen declarations', async (t) => {
@@ -184,7 +184,7 @@ t.test('review fixes: a literal route does not hide a parameter route; control c
   const get = await auth.handle(new Request('http://x/auth/profile/me', { headers: { authorization: `Bearer ${token}` } }))
   t.equal(get.status, 404, "GET /profile/me reaches the core's /profile/:id (an id 'me' that looks missing), not a 405")
   const wrong = await auth.handle(new Request('http://x/auth/profile/me', { method: 'PUT', headers: { authorization: `Bearer ${token}` } }))
-  t.same([wrong.status, wrong.headers.get('allow')], [405, 'DELETE, GET'], '405 lists every method of every matching route')
+  t.same([wrong.status, wrong.headers.get('allow')], [405, 'DELETE, GET, HEAD'], '405 lists every method of every matching route')
   const control = await auth.handle(new Request('http://x/auth/profile/a%00b', { headers: { authorization: `Bearer ${token}` } }))
   t.equal(control.status, 400)
 })
@@ -285,4 +285,28 @@ t.test('context additions from account mail: keyedHash, limitSubject, updateUser
   t.equal(updated!.tokenVersion, stored!.tokenVersion + 1, 'endSessions moves the token version')
   t.equal((await errorOf(auth.refresh(rotated.refreshToken!))).code, 'ERR_AUTH_SESSION_REVOKED', 'and ends the sessions')
   t.equal(await one.updateUser('no-such-user', { name: 'x' }), undefined, 'a missing user: undefined')
+})
+
+t.test('HEAD is answered wherever GET is, without a body; Allow names it', async (t) => {
+  const auth = make({
+    plugins: [{
+      name: 'pages',
+      routes: [
+        { method: 'GET', path: '/page', handler: async () => new Response('<p>hello</p>', { headers: { 'content-type': 'text/html', 'x-page': 'yes' } }) },
+        { method: 'POST', path: '/page', handler: ok },
+        { method: 'POST', path: '/action', handler: ok },
+      ],
+    }],
+  })
+  t.teardown(() => auth.close())
+  const head = await auth.handle(new Request('http://localhost/auth/page', { method: 'HEAD' }))
+  t.equal(head.status, 200)
+  t.equal(head.headers.get('x-page'), 'yes', "GET's headers")
+  t.equal(await head.text(), '', 'no body')
+  const put = await auth.handle(new Request('http://localhost/auth/page', { method: 'PUT' }))
+  t.equal(put.status, 405)
+  t.same(put.headers.get('allow')!.split(', ').sort(), ['GET', 'HEAD', 'POST'])
+  const postOnly = await auth.handle(new Request('http://localhost/auth/action', { method: 'HEAD' }))
+  t.equal(postOnly.status, 405, 'no HEAD where there is no GET')
+  t.equal(postOnly.headers.get('allow'), 'POST')
 })

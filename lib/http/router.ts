@@ -91,9 +91,12 @@ export function createRouter(options: RouterOptions): (request: Request, context
     for (const entry of table) {
       const match = entry.pattern.exec(path)
       if (!match) continue
-      const found = entry.methods.get(request.method)
+      // HEAD is GET without the body, wherever GET is served (RFC 9110).
+      const head = request.method === 'HEAD'
+      const found = entry.methods.get(head ? 'GET' : request.method)
       if (!found) {
         for (const method of entry.methods.keys()) allowed.add(method)
+        if (entry.methods.has('GET')) allowed.add('HEAD')
         continue
       }
       const { owner, route, params, check } = found
@@ -115,7 +118,8 @@ export function createRouter(options: RouterOptions): (request: Request, context
         context,
       })
       const result = await route.handler(call, pluginContext)
-      return result instanceof Response ? result : json(200, result ?? {})
+      const response = result instanceof Response ? result : json(200, result ?? {})
+      return head ? new Response(null, { status: response.status, headers: response.headers }) : response
     }
     if (allowed.size > 0) return errorResponse(new AuthError('ERR_AUTH_METHOD_NOT_ALLOWED'), { allow: [...allowed].join(', ') })
     throw new AuthError('ERR_AUTH_ROUTE_NOT_FOUND')

@@ -115,6 +115,10 @@ const checkOptions = mailerOptionsCheck({
 export function resolveSmtpOptions(options: SmtpMailerOptions): SmtpSettings {
   checkOptions(options)
   const server = parseServerUrl(options.url)
+  // 'Name <address>' is the common form elsewhere: say where the name goes.
+  if (typeof options.from === 'string' && /[<>]/.test(options.from)) {
+    throw new UsageError(`${NAME}: from must be the address alone (noreply@example.com); put a display name in fromName`)
+  }
   const from = recipient(options.from, NAME, 'from').email
   const pool = options.pool === true ? {} : options.pool || undefined
   return Object.freeze({
