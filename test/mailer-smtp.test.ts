@@ -264,6 +264,7 @@ t.test('options are checked at construction: a TypeError naming the field', asyn
     ['port 0', { ...good, url: 'smtp://smtp.example.com:0' }, /url must name a port/],
     ['a bad from', { ...good, from: 'not an address' }, /from must be one email address/],
     ['two senders', { ...good, from: 'a@example.com, b@example.com' }, /from must be one email address/],
+    ['a display name in from', { ...good, from: 'Example <noreply@example.com>' }, /from must be the address alone.*fromName/],
     ['a CRLF in from', { ...good, from: 'a@example.com\r\nBcc: x@example.org' }, /from /],
     ['a CRLF in fromName', { ...good, fromName: 'App\r\nBcc: x@example.org' }, /fromName must be/],
     ['auth without pass', { ...good, auth: { user: 'me' } }, /auth\.pass is required/],
