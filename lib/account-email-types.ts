@@ -24,7 +24,12 @@ export type AccountMailKind =
 /** What a template is given. Values are plain text: escape them when you build HTML. */
 export interface MailTemplateInput {
   readonly kind: AccountMailKind
-  /** The recipient as stored (for an email change, the new address is `to`). */
+  /**
+   * The recipient as stored (for an email change, the new address is `to`).
+   * `name` is whatever was typed at sign-up, perhaps by someone who does not
+   * own the address: the built-in templates leave it out, and a template
+   * that shows it lets strangers put their words in your mail.
+   */
   readonly user: { readonly name: string; readonly email: string }
   /** The address the message goes to. */
   readonly to: string
@@ -34,6 +39,8 @@ export interface MailTemplateInput {
   readonly code?: string
   /** When the link or code stops working. */
   readonly expiresAt?: Date
+  /** When the message is made, by AuthCore's clock (the `now` option): with `expiresAt`, how long the link works. */
+  readonly sentAt: Date
   /** The app's public origin (`appUrl`). */
   readonly appUrl: string
 }

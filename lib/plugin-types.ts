@@ -69,6 +69,12 @@ export interface PluginContext {
    */
   limitSubject(scope: string, subject: string, options?: { always?: boolean }): Promise<void>
   /**
+   * Starts `subject`'s window of one of this plugin's scopes over: when a
+   * new code is issued, its attempts count from zero (and with a window at
+   * least the code's lifetime, no code gets more than the limit).
+   */
+  resetSubject(scope: string, subject: string): Promise<void>
+  /**
    * Queues a message for the `mailer` and returns at once: it goes out after
    * the answer (so the response time does not tell whether a message was
    * sent), with retries; a message that cannot be sent is reported as an

@@ -187,6 +187,10 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
     reportError(error) {
       core.events.report(owner, error)
     },
+    async resetSubject(scope, subject) {
+      if (typeof subject !== 'string' || subject === '') throw new UsageError(`plugin '${owner}': resetSubject needs a non-empty subject`)
+      await core.limiter.begin().resetSubject(ownScope(scope), subject)
+    },
     sendMail(message) {
       if (!mail) throw new UsageError(`plugin '${owner}' sends mail, but no mailer is set: set the mailer option`)
       mail.enqueue(message)

@@ -220,7 +220,8 @@ t.test('email change to a taken address sends nothing and answers alike', async 
   const edited = await auth.editProfile(user.id, { email: 'bob@example.com', currentPass: PASS }, { as: await auth.verify(token) })
   t.equal(edited.pendingEmail, 'bob@example.com')
   await new Promise((resolve) => setTimeout(resolve, 50))
-  t.same(mailer.messages.map((m) => m.kind), ['email-verification'], 'no link to the taken address, no notice')
+  t.same(mailer.messages.map((m) => [m.kind, m.to]), [['email-verification', 'ada@example.com'], ['email-change-notice', 'ada@example.com']],
+    'no link to the taken address; the old address is told, as for a free one (so its arrival says nothing)')
   t.equal(await codeOf(auth.editProfile(user.id, { email: 'a:b@example.com', currentPass: PASS }, { as: await auth.verify(token) })), 'ERR_AUTH_INPUT_INVALID')
 })
 
@@ -255,4 +256,78 @@ t.test('an email change of case only is the same mailbox: applied at once, no li
   t.equal(edited.user.email, 'Ada@Example.com')
   t.equal(edited.user.emailVerified, true, 'still verified')
   t.equal(edited.pendingEmail, undefined)
+})
+
+t.test('a pending email-change link dies when the account is secured: reset, password change, revokeSessions', async (t) => {
+  for (const secure of ['reset', 'password change', 'revokeSessions'] as const) {
+    const { auth, mailer } = await mailAuth(t)
+    const { user, token } = await auth.signUp({ email: 'owner@example.com', name: 'Owner', pass: PASS })
+    await mailer.next('owner@example.com')
+    // Someone who knows the password asks to move the account to their mailbox.
+    const change = mailer.next('attacker@evil.example')
+    await auth.editProfile(user.id, { email: 'attacker@evil.example', currentPass: PASS }, { as: await auth.verify(token) })
+    const changeToken = tokenIn(await change)
+    // The owner, told by the notice, secures the account.
+    if (secure === 'reset') {
+      const reset = mailer.next('owner@example.com', 5000)
+      await auth.requestPasswordReset({ email: 'owner@example.com' })
+      let message = await reset
+      while (message.kind !== 'password-reset') message = await mailer.next('owner@example.com')
+      await auth.resetPassword({ token: tokenIn(message), pass: NEW_PASS })
+    } else {
+      const fresh = await auth.signIn({ email: 'owner@example.com', pass: PASS })
+      const as = await auth.verify(fresh.token)
+      if (secure === 'password change') await auth.editProfile(user.id, { pass: NEW_PASS, currentPass: PASS }, { as })
+      else await auth.revokeSessions(user.id, { as })
+    }
+    t.equal(await codeOf(auth.verifyEmail({ token: changeToken })), 'ERR_EMAIL_TOKEN_INVALID', `after a ${secure}, the change link does nothing`)
+    const owner = await auth.signIn({ email: 'owner@example.com', pass: secure === 'revokeSessions' ? PASS : NEW_PASS })
+    t.equal(owner.user.email, 'owner@example.com', `after a ${secure}, the account keeps its address`)
+  }
+})
+
+t.test('reset: an email change committed while the new password is hashed voids the link, inside the transaction', async (t) => {
+  let hold: (() => void) | undefined
+  let held: (() => void) | undefined
+  const { fastHasher } = await import('./helpers/hashers.js')
+  const slowHasher = {
+    ...fastHasher,
+    async hash(pass: string) {
+      if (pass === NEW_PASS) {
+        await new Promise<void>((resolve) => {
+          hold = resolve
+          held?.()
+        })
+      }
+      return fastHasher.hash(pass)
+    },
+  }
+  const { auth, mailer } = await mailAuth(t, { emailVerification: 'off', passwordPolicy: { hasher: slowHasher } })
+  const { user, token } = await auth.signUp({ email: 'ada@example.com', name: 'Ada', pass: PASS })
+  const mail = mailer.next()
+  await auth.requestPasswordReset({ email: 'ada@example.com' })
+  const reset = tokenIn(await mail)
+  const hashing = new Promise<void>((resolve) => (held = resolve))
+  const redeeming = errorOf(auth.resetPassword({ token: reset, pass: NEW_PASS }))
+  await hashing
+  // While the new password is being hashed, the address changes (verification is off: at once).
+  await auth.editProfile(user.id, { email: 'ceo@corp.example', currentPass: PASS }, { as: await auth.verify(token) })
+  hold!()
+  t.equal((await redeeming).code, 'ERR_EMAIL_TOKEN_INVALID', 'the link was for the old address')
+  const after = await auth.signIn({ email: 'ceo@corp.example', pass: PASS })
+  t.equal(after.user.emailVerified, false, 'nobody proved the new address')
+})
+
+t.test('verification required: a session from before gets no new tokens until the address is proven', async (t) => {
+  const storage = sqliteStorage({ filename: ':memory:' })
+  const { auth: before, mailer: first } = await mailAuth(t, { storage, emailVerification: 'optional' })
+  const verifyMail = first.next('ada@example.com')
+  const { refreshToken } = await before.signUp({ email: 'ada@example.com', name: 'Ada', pass: PASS })
+  const verifyToken = tokenIn(await verifyMail)
+  // The app switches to 'required' (a new instance over the same storage).
+  const { auth: after } = await mailAuth(t, { storage, emailVerification: 'required' })
+  t.equal(await codeOf(after.refresh(refreshToken!)), 'ERR_AUTH_EMAIL_UNVERIFIED', 'refresh refused while unverified')
+  await after.verifyEmail({ token: verifyToken })
+  const pair = await after.refresh(refreshToken!)
+  t.equal((await after.verify(pair.token)).email_verified, true, 'the same session goes on once the address is proven')
 })

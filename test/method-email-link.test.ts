@@ -495,3 +495,38 @@ eachEngine(t, 'a link signs in, and of 20 concurrent redemptions of one link or 
   await race('a verified account, code', 'verified@example.com', true)
   t.equal((await storage.findUserByEmailKey('new@example.com'))?.id, made.user.id, 'one account for the new address')
 })
+
+t.test('five attempts per code, whenever the first attempt at the address came', async (t) => {
+  let clock = Date.parse('2026-12-01T10:00:00Z')
+  const { auth, mailer, links, storage } = await setup(t, {}, { now: () => clock })
+  await verifiedUser(auth, storage, 'victim@example.com')
+  const wrong = (i: number, code: string) => (String(10_000_000 + i) === code ? String(20_000_000 + i) : String(10_000_000 + i))
+  // An attempt long before the code exists must not start a window that runs out mid-code.
+  t.equal(await codeOf(links.signInWithCode('victim@example.com', '10000000')), 'ERR_EMAIL_LINK_CODE_INVALID')
+  clock += 9 * 60_000 + 50_000
+  const sent = signInMail(mailer, 'victim@example.com')
+  await links.request({ email: 'victim@example.com', code: true })
+  const code = codeIn(await sent)
+  for (let i = 1; i <= 4; i++) t.equal(await codeOf(links.signInWithCode('victim@example.com', wrong(i, code))), 'ERR_EMAIL_LINK_CODE_INVALID')
+  clock += 15_000
+  t.equal(await codeOf(links.signInWithCode('victim@example.com', wrong(5, code))), 'ERR_EMAIL_LINK_CODE_INVALID', 'the fifth attempt at this code')
+  t.equal(await codeOf(links.signInWithCode('victim@example.com', wrong(6, code))), 'ERR_EMAIL_LINK_CODE_ATTEMPTS', 'the sixth is refused')
+  clock += 11 * 60_000
+  t.equal(await codeOf(links.signInWithCode('victim@example.com', code)), 'ERR_EMAIL_LINK_CODE_INVALID', 'and the code is void, even once the window has passed')
+})
+
+t.test('a reclaim voids an email change the pre-registrant queued', async (t) => {
+  const { auth, mailer, links } = await setup(t, { signUp: true })
+  const attackerPass = 'attacker password 1234'
+  const pre = await auth.signUp({ email: 'victim@example.com', name: 'V', pass: attackerPass })
+  await mailer.next('victim@example.com')
+  const toAttacker = mailer.next('attacker@evil.example')
+  await auth.editProfile(pre.user.id, { email: 'attacker@evil.example', currentPass: attackerPass }, { as: await auth.verify(pre.token) })
+  const changeToken = tokenIn(await toAttacker)
+  const sent = signInMail(mailer, 'victim@example.com')
+  await links.request({ email: 'victim@example.com' })
+  const victim = await links.signInWithLink(tokenIn(await sent))
+  t.equal(victim.user.id, pre.user.id, 'the victim took the account back')
+  t.equal(await codeOf(auth.verifyEmail({ token: changeToken })), 'ERR_EMAIL_TOKEN_INVALID', "the attacker's change link does nothing now")
+  t.ok(await auth.refresh(victim.refreshToken!), "and the victim's session goes on")
+})

@@ -73,9 +73,14 @@ async function presented(ctx: CoreContext, parts: RefreshTokenParts): Promise<{ 
 /** The user behind a session, or the end of the family if they are gone or disabled. */
 async function sessionUser(ctx: CoreContext, session: SessionRecord, now: number): Promise<UserRecord> {
   const user = await ctx.storage.findUserById(session.userId)
-  if (user && !user.disabled) return user
-  await store(ctx).revokeFamily(session.familyId, new Date(now))
-  throw new AuthError('ERR_AUTH_SESSION_REVOKED')
+  if (!user || user.disabled) {
+    await store(ctx).revokeFamily(session.familyId, new Date(now))
+    throw new AuthError('ERR_AUTH_SESSION_REVOKED')
+  }
+  // A session from before verification was required (or made by a plugin)
+  // gets no new tokens until the address is proven; it goes on after that.
+  if (ctx.options.emailVerification === 'required' && !user.emailVerified) throw new AuthError('ERR_AUTH_EMAIL_UNVERIFIED')
+  return user
 }
 
 /**

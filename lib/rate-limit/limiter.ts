@@ -55,6 +55,8 @@ export interface RequestLimits {
    * that is part of a security guarantee (attempts at a short code).
    */
   subject(scope: LimitScope, subject: string, always?: boolean): Promise<void>
+  /** Starts a subject's window for the scope over (a new code was issued: its attempts count from zero). */
+  resetSubject(scope: LimitScope, subject: string): Promise<void>
   /** Before a password is checked: refuses a locked or delayed account, and counts the attempt. */
   beforeAttempt(emailKey: string): Promise<void>
   /** After a failed check: counts the failure, starts the next delay, and locks the account at the limit. */
@@ -67,6 +69,9 @@ export interface RequestLimits {
 
 /** Account counters are keyed by a hash of the canonical email: no address is stored, every key has one length. */
 const accountKey = (emailKey: string) => createHash('sha256').update(emailKey).digest('base64url')
+
+/** A plugin's per-subject window: the scope and a hash of the subject. */
+const subjectKey = (scope: LimitScope, subject: string) => `sub:${scope}:${accountKey(subject)}`
 
 /**
  * Per-address limits and per-account throttling with progressive delay and
@@ -99,6 +104,7 @@ export class Limiter {
     return {
       address: (limit, address) => this.#addressCheck(scope, limit, address),
       subject: (limit, subject, always) => this.#subjectCheck(scope, limit, subject, always === true),
+      resetSubject: (limit, subject) => this.#guard(scope, this.#account, (store) => store.reset(subjectKey(limit, subject))),
       beforeAttempt: (emailKey) => this.#beforeAttempt(scope, emailKey),
       afterFailure: (emailKey, userId) => this.#afterFailure(scope, emailKey, userId),
       afterSuccess: (emailKey) => (this.#settings.enabled ? this.#unlock(scope, emailKey) : Promise.resolve()),
@@ -154,7 +160,7 @@ export class Limiter {
     if (settings === undefined) throw new UsageError(`unknown rate-limit scope '${scope}'`)
     const { limit, window } = settings
     // The account budget: a flood of client addresses cannot push these windows out.
-    const state = await this.#guard(request, this.#account, (store) => store.hit(`sub:${scope}:${accountKey(subject)}`, window, this.#now()))
+    const state = await this.#guard(request, this.#account, (store) => store.hit(subjectKey(scope, subject), window, this.#now()))
     if (state.count > limit) this.#refuse('ERR_AUTH_RATE_LIMITED', state.resetAt, scope)
   }
 

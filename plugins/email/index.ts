@@ -20,7 +20,8 @@ import {
   type RouteDeclaration, type UserRecord,
 } from '../../lib/index.js'
 import { DEFAULT_TEMPLATES } from './templates.js'
-import { findUsable, issueToken, PURPOSES, redeem, type TokenPayload } from './tokens.js'
+import { findUsable, issueToken, notFor, PURPOSES, redeem, stillFor, type TokenPayload } from './tokens.js'
+import { randomUUID } from 'node:crypto'
 import { Background } from './background.js'
 import { confirmationPage } from './pages.js'
 
@@ -89,7 +90,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     idempotencyKey: string,
     extra: { link?: string; expiresAt?: Date } = {},
   ) => {
-    const content = templates[kind]({ kind, to, user: { name: user.name, email: user.email }, appUrl: ctx.appUrl!, ...extra })
+    const content = templates[kind]({ kind, to, user: { name: user.name, email: user.email }, appUrl: ctx.appUrl!, sentAt: new Date(ctx.now()), ...extra })
     ctx.sendMail({ to, kind, subject: content.subject, text: content.text, ...(content.html !== undefined && { html: content.html }), idempotencyKey })
   }
 
@@ -111,7 +112,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
 
   /** Sends a verification link for the user's current address. */
   const sendVerification = async (ctx: PluginContext, user: UserRecord) => {
-    const { secret, record } = await issueToken(ctx, PURPOSES.verify, user.id, verificationTtl, { sentTo: user.emailKey })
+    const { secret, record } = await issueToken(ctx, PURPOSES.verify, user, verificationTtl, { sentTo: user.emailKey })
     send(ctx, 'email-verification', user.email, user, `email-verification:${record.id}`, {
       link: link(ctx, 'verifyEmail', secret), expiresAt: record.expiresAt,
     })
@@ -131,7 +132,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
       const user = await ctx.storage.findUserByEmailKey(email.key)
       ctx.emit('email:reset-requested', { email: email.key, ...(user && { userId: user.id }) })
       if (!user || user.disabled) return
-      const { secret, record } = await issueToken(ctx, PURPOSES.reset, user.id, resetTtl, { sentTo: user.emailKey })
+      const { secret, record } = await issueToken(ctx, PURPOSES.reset, user, resetTtl, { sentTo: user.emailKey })
       send(ctx, 'password-reset', user.email, user, `password-reset:${record.id}`, {
         link: link(ctx, 'resetPassword', secret), expiresAt: record.expiresAt,
       })
@@ -147,9 +148,9 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     const pass = ctx.passwords.checkNew(input.pass)
     const token = await findUsable(ctx, [PURPOSES.reset], input.token)
     const user = await ctx.storage.findUserById(token.userId!)
-    const payload = token.payload as TokenPayload | null
-    // A link mailed to an address the user no longer has must not reset the account.
-    if (!user || user.disabled || payload?.sentTo !== user.emailKey) throw new AuthError('ERR_EMAIL_TOKEN_INVALID')
+    // A link mailed to an address the user no longer has, or made before the
+    // account was secured since, must not reset it (checked again in the transaction).
+    if (!user || !stillFor(token, user)) throw await notFor(ctx, token)
     const passwordHash = await ctx.passwords.hash(pass)
     const updated = await redeem(ctx, token, (consume) => ctx.updateUser(user.id, { passwordHash, emailVerified: true }, {
       endSessions: true,
@@ -182,10 +183,10 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     const token = await findUsable(ctx, [PURPOSES.verify, PURPOSES.change], input.token)
     const user = await ctx.storage.findUserById(token.userId!)
     const payload = token.payload as TokenPayload | null
-    // A verification link is for the address the user still has; a change link for the address they had when they asked.
-    if (!user || user.disabled || !payload || user.emailKey !== (token.purpose === PURPOSES.change ? payload.fromKey : payload.sentTo)) {
-      throw new AuthError('ERR_EMAIL_TOKEN_INVALID')
-    }
+    // A verification link is for the address the user still has; a change
+    // link for the address they had when they asked; both only while nothing
+    // secured the account since (checked again in the transaction).
+    if (!user || !payload || !stillFor(token, user)) throw await notFor(ctx, token)
     if (token.purpose === PURPOSES.verify) {
       const updated = await redeem(ctx, token, (consume) => ctx.updateUser(user.id, { emailVerified: true }, { atomicWith: consume }))
       if (!updated) throw new AuthError('ERR_EMAIL_TOKEN_INVALID')
@@ -278,7 +279,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
       ERR_EMAIL_TOKEN_INVALID: {
         status: 400,
         message: 'This link is not valid',
-        description: 'The token is malformed or unknown, or was sent to an address the account no longer has.',
+        description: 'The token is malformed or unknown, was sent to an address the account no longer has, or was made before the account was secured since (a reset, a password change, signing out everywhere, a disable).',
       },
       ERR_EMAIL_TOKEN_USED: {
         status: 400,
@@ -327,15 +328,17 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
       const ctx = started()
       await quietly(ctx, async () => {
         if (!(await allowedToSend(ctx, email.key, request))) return
-        // An address that is taken gets nothing (its owner did not ask), and the caller is told nothing more.
+        // The old address is told of every request, whether or not the new
+        // one is free: whether it arrives must not say if an address is registered.
+        const requestId = randomUUID()
+        if (user.emailKey !== '') send(ctx, 'email-change-notice', user.email, user, `email-change-notice:${requestId}`)
+        ctx.emit('email:change-requested', { userId: user.id, to: email.email })
+        // An address that is taken gets nothing (its owner did not ask).
         const owner = await ctx.storage.findUserByEmailKey(email.key)
         if (owner && owner.id !== user.id) return
-        const payload: TokenPayload = {
-          sentTo: email.key, fromKey: user.emailKey, email: email.email, emailKey: email.key, ...(keepFamily !== undefined && { keepFamily }) }
-        const { secret, record } = await issueToken(ctx, PURPOSES.change, user.id, verificationTtl, payload)
+        const payload = { sentTo: email.key, fromKey: user.emailKey, email: email.email, emailKey: email.key, ...(keepFamily !== undefined && { keepFamily }) }
+        const { secret, record } = await issueToken(ctx, PURPOSES.change, user, verificationTtl, payload)
         send(ctx, 'email-change', email.email, user, `email-change:${record.id}`, { link: link(ctx, 'verifyEmail', secret), expiresAt: record.expiresAt })
-        if (user.emailKey !== '') send(ctx, 'email-change-notice', user.email, user, `email-change-notice:${record.id}`)
-        ctx.emit('email:change-requested', { userId: user.id, to: email.email })
       })
     },
   }

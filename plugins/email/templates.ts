@@ -13,9 +13,9 @@ export function escapeHtml(text: string): string {
 }
 
 /** "30 minutes", "24 hours": how long a link works, to the nearest unit. */
-function expiresIn(input: MailTemplateInput, now = Date.now()): string {
+function expiresIn(input: MailTemplateInput): string {
   if (!input.expiresAt) return ''
-  const minutes = Math.max(1, Math.round((input.expiresAt.getTime() - now) / 60_000))
+  const minutes = Math.max(1, Math.round((input.expiresAt.getTime() - input.sentAt.getTime()) / 60_000))
   if (minutes < 120) return `${minutes} minute${minutes === 1 ? '' : 's'}`
   const hours = Math.round(minutes / 60)
   if (hours < 48) return `${hours} hours`
@@ -24,7 +24,9 @@ function expiresIn(input: MailTemplateInput, now = Date.now()): string {
 
 /** A message of paragraphs around an optional action link (or code). */
 function message(subject: string, paragraphs: readonly string[], input: MailTemplateInput, action?: string): MailContent {
-  const greeting = input.user.name ? `Hello ${input.user.name},` : 'Hello,'
+  // Never the user's name: whoever registers an address chooses it, so mail
+  // to an address nobody has proven would carry a stranger's text.
+  const greeting = 'Hello,'
   const ending = 'If you did not ask for this, you can ignore this message.'
   const link = input.link
   const code = input.code
@@ -63,7 +65,7 @@ export const DEFAULT_TEMPLATES: Readonly<Record<AccountMailKind, MailTemplate>> 
     message('Confirm your new email address', ['To make this the address of your account, open this link:'], input, 'Confirm my new address'),
   'email-change-notice': (input) =>
     message('Your email address is being changed', [
-      `Someone asked to change the address of your account to ${input.to === input.user.email ? 'a new address' : 'another address'}. The change happens only when the link sent to the new address is used.`,
+      'Someone asked to change the email address of your account. The change happens only when the link sent to the new address is used.',
       'If this was not you, change your password now.',
     ], input),
   'sign-up-attempt': (input) =>
@@ -72,5 +74,7 @@ export const DEFAULT_TEMPLATES: Readonly<Record<AccountMailKind, MailTemplate>> 
       'If it was not you, you need not do anything.',
     ], input),
   'sign-in-link': (input) =>
-    message('Your sign-in link', [input.link ? 'To sign in, open this link:' : 'To sign in, enter this code:'], input, 'Sign in'),
+    input.link
+      ? message('Your sign-in link', ['To sign in, open this link:'], input, 'Sign in')
+      : message('Your sign-in code', ['To sign in, enter this code:'], input),
 })

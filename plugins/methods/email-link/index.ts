@@ -150,6 +150,10 @@ export function emailLink(options: EmailLinkOptions = {}): EmailLinkPlugin {
       const name = user ? user.name : ''
       if (kind === 'code') {
         const { code, record } = await issueCode(ctx, email, settings.codeTtl)
+        // The new code voided the old; its attempts count from zero. The
+        // window (codeTtl) opens at the first attempt, after this, so it
+        // covers the code's whole life: five attempts per code, never more.
+        await ctx.resetSubject('attempt', email.key)
         sendSignIn(ctx, settings.template, { to, name, code, expiresAt: record.expiresAt, tokenId: record.id })
       } else {
         const { secret, record } = await issueLink(ctx, email, settings.ttl)

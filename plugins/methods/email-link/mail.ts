@@ -36,6 +36,7 @@ export function sendSignIn(ctx: PluginContext, template: MailTemplate, message: 
     user: { name, email: to },
     appUrl: ctx.appUrl!,
     expiresAt,
+    sentAt: new Date(ctx.now()),
     ...(link !== undefined && { link }),
     ...(code !== undefined && { code }),
   })
