@@ -25,6 +25,12 @@ const DEFAULTS: MailQueueOptions = {
   backoff: (attempt) => 1000 * 4 ** (attempt - 1),
 }
 
+/** Whether a mailer marked the failure final (`details.permanent`), so no retry can succeed. */
+function isPermanent(error: unknown): boolean {
+  const details = (error as { details?: unknown } | null)?.details
+  return typeof details === 'object' && details !== null && (details as { permanent?: unknown }).permanent === true
+}
+
 /** A bounded in-process queue in front of a mailer. */
 export class MailQueue {
   readonly #mailer: Mailer
@@ -94,8 +100,9 @@ export class MailQueue {
         await this.#mailer.send(message)
         return
       } catch (error) {
-        // A TypeError is a bad message (a bug): sending it again cannot help.
-        if (attempt >= this.#options.attempts || error instanceof TypeError) {
+        // A TypeError is a bad message (a bug), and a failure the mailer marks
+        // permanent (an SMTP 5xx) is final: sending again cannot help.
+        if (attempt >= this.#options.attempts || error instanceof TypeError || isPermanent(error)) {
           this.#report(error)
           return
         }

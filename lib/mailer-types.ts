@@ -20,7 +20,12 @@ export interface MailMessage {
   readonly idempotencyKey: string
 }
 
-/** A mailer. `send` resolves once the transport accepted the message, and rejects with `ERR_AUTH_MAIL_FAILED` otherwise. */
+/**
+ * A mailer. `send` resolves once the transport accepted the message, and
+ * rejects with `ERR_AUTH_MAIL_FAILED` otherwise; with `details: { permanent:
+ * true }` when the failure is final (an SMTP 5xx: no such user), so the mail
+ * queue does not send it again.
+ */
 export interface Mailer {
   /** A short name for messages, for example `'smtp'`. */
   readonly name: string

@@ -1,7 +1,7 @@
 // Account mail through a real SMTP server (smtp-server on loopback, parsed
 // back with mailparser): a password reset from the HTTP request to the link
 // in the inbox to the new password and the notice that follows; and a
-// recipient the server refuses, which the mail queue retries and then
+// recipient the server refuses, which the mail queue does not retry (a 5xx is final) and
 // reports, while the HTTP answer stays the same.
 import t from 'tap'
 import type { AddressObject, ParsedMail } from 'mailparser'
@@ -102,27 +102,27 @@ t.test('a reset over SMTP: the link arrives in both bodies, sets the new passwor
   t.same(errors, [], 'no error reported')
 })
 
-t.test('a recipient the server refuses: the queue retries, then reports a mail error; the answer was 202 all the same', async (t) => {
+t.test('a recipient the server refuses (550): final at once, reported as a mail error; the answer was 202 all the same', async (t) => {
   const email = 'refused@example.com'
   await auth.createUser({ email, name: 'Refused', pass: PASS })
   const before = server.received.length
   errors.length = 0
-  // Each of the queue's three attempts is refused.
-  server.rejectRecipients(3)
+  // A 5xx is the server's final word: the queue does not send it again.
+  server.rejectRecipients(1)
   const forgot = await post('/auth/password/forgot', { email })
   t.equal(forgot.status, 202, 'the answer does not wait for the mail')
   t.same(forgot.json(), { ok: true })
 
-  // The queue waits 1 s, then 4 s, between attempts.
   for (let waited = 0; errors.length === 0 && waited < 15_000; waited += 50) await sleep(50)
-  t.equal(errors.length, 1, 'one error event, after the retries')
+  t.equal(errors.length, 1, 'one error event')
   t.equal(errors[0]?.event, 'mail')
   t.ok(isAuthError(errors[0]?.error, 'ERR_AUTH_MAIL_FAILED'), 'an ERR_AUTH_MAIL_FAILED')
+  t.same((errors[0]?.error as { details?: unknown }).details, { permanent: true }, 'marked final')
   const reported = inspect(errors[0]?.error, { depth: 10 })
   t.notMatch(reported, /token=|reset-password/, 'the report carries neither the link nor the token')
   t.equal(server.received.length, before, 'nothing was delivered')
 
-  // The three refusals were used up by the three attempts: the next message goes through.
+  // One refusal, one attempt: the next message goes through.
   const later = mailerTo('other@example.com')
   await auth.createUser({ email: 'other@example.com', name: 'Other', pass: PASS })
   await post('/auth/password/forgot', { email: 'other@example.com' })

@@ -101,6 +101,7 @@ t.test('a server rejecting the recipient is ERR_AUTH_MAIL_FAILED, and the cause 
   const cause = (err as Error).cause
   t.type(cause, SmtpFailure)
   t.match(cause, { code: 'EENVELOPE', responseCode: 550 })
+  t.same((err as { details?: unknown }).details, { permanent: true }, 'a 5xx is final: the mail queue will not send it again')
   const shown = inspect(err, { depth: 10, showHidden: true })
   t.notMatch(shown, 'secret-token-123', 'the body is not in the error or its cause')
   t.notMatch(shown, body.subject, 'nor the subject')
@@ -121,6 +122,7 @@ t.test('nobody listening is ERR_AUTH_MAIL_FAILED', async (t) => {
   const err = await rejection(mailer.send(message()))
   t.ok(isAuthError(err, 'ERR_AUTH_MAIL_FAILED'))
   t.match((err as Error).cause, { originalCode: 'ECONNREFUSED' })
+  t.equal((err as { details?: unknown }).details, undefined, 'a refused connection may pass: worth another try')
   await t.rejects(mailer.verify(), { code: 'ERR_AUTH_MAIL_FAILED' }, 'verify() finds it too')
 })
 

@@ -43,5 +43,7 @@ export function mailFailed(err: unknown): AuthError<'ERR_AUTH_MAIL_FAILED'> {
   const message = (text('message') ?? 'the SMTP transport failed').slice(0, MAX_MESSAGE)
   const responseCode = typeof source.responseCode === 'number' ? source.responseCode : undefined
   const cause = new SmtpFailure(message, { code: text('code'), originalCode: text('originalCode'), command: text('command'), responseCode })
-  return new AuthError('ERR_AUTH_MAIL_FAILED', undefined, { cause })
+  // A 5xx reply is the server's final word (no such user, message refused): sending again cannot help.
+  const permanent = responseCode !== undefined && responseCode >= 500 && responseCode < 600
+  return new AuthError('ERR_AUTH_MAIL_FAILED', undefined, { cause, ...(permanent && { details: { permanent: true } }) })
 }
