@@ -21,7 +21,7 @@ import {
 } from './operations/sessions.js'
 import { TokenVersionCache } from './tokens/version-cache.js'
 import { startCore, type StartedCore } from './start.js'
-import { chooseAccountEmail, chooseMethods, chooseStorage } from './defaults.js'
+import { chooseAccountEmail, chooseMethods, chooseRedirectFlow, chooseStorage } from './defaults.js'
 import type { AccountEmailService, PasswordResetInput, PasswordResetRequest, VerifyEmailInput } from './account-email-types.js'
 import type { AuthPlugin } from './plugin-types.js'
 import { UsageError } from './errors.js'
@@ -74,7 +74,8 @@ export class AuthCore {
     // (two routes on one path, a code declared twice) fails construction.
     this.#methods = chooseMethods(this.#options)
     this.#accountEmail = chooseAccountEmail(this.#options)
-    this.#plugins = this.#accountEmail ? [...this.#options.plugins, this.#accountEmail] : this.#options.plugins
+    const composed = [this.#accountEmail, chooseRedirectFlow(this.#methods)].filter((p): p is AuthPlugin => p !== undefined)
+    this.#plugins = [...this.#options.plugins, ...composed]
     const { basePath, maxBodySize, keys: configured } = this.#options
     const core = coreRoutes(this, { publishJwks: configured.some((k) => k.publicKey !== undefined) })
     this.#contributions = collectContributions(core, [...this.#methods, ...this.#plugins])

@@ -109,6 +109,8 @@ export const optionsSchema = {
       description: "a mailer object with a 'name' and a send(message) function",
     },
     appUrl: { type: 'string', minLength: 1, maxLength: 512, description: "the app's public origin, such as 'https://app.example.com'" },
+    redirectUrls: { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 2048 } },
+    trustedProviders: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } },
     emailVerification: { enum: ['off', 'optional', 'required'], description: "'off', 'optional' or 'required'" },
     accountEmail: {
       type: 'object',

@@ -35,6 +35,9 @@ export interface ResolvedOptions {
   /** The public origin links point under, without a trailing '/' (undefined when not set). */
   readonly appUrl: string | undefined
   readonly emailVerification: 'off' | 'optional' | 'required'
+  /** Exact URLs, as written (compared whole). */
+  readonly redirectUrls: readonly string[]
+  readonly trustedProviders: ReadonlySet<string>
   readonly accountEmail: AccountEmailOptions
   readonly methods: readonly SignInMethod[] | undefined
   readonly plugins: readonly AuthPlugin[]
@@ -199,6 +202,32 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     within('resetTtl', 60, 86_400, 'from 1 minute to 1 day')
     within('verificationTtl', 60, 7 * 86_400, 'from 1 minute to 7 days')
   }
+  if (!bad('redirectUrls')) {
+    for (const raw of options.redirectUrls ?? []) {
+      let url: URL | undefined
+      try {
+        url = new URL(raw)
+      } catch {
+        problems.push(`redirectUrls: '${raw}' is not an absolute URL`)
+        continue
+      }
+      if (!(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)))) {
+        problems.push(`redirectUrls: '${raw}' must use https (plain http only on a loopback address)`)
+      } else if (url.hash !== '' || raw.includes('#') || url.username !== '' || url.password !== '') {
+        problems.push(`redirectUrls: '${raw}' must not carry a fragment or credentials`)
+      } else if (url.href !== raw) {
+        // Compared whole against what the browser sends: only the canonical spelling can match.
+        problems.push(`redirectUrls: write '${raw}' as '${url.href}'`)
+      }
+    }
+  }
+  if (!bad('trustedProviders')) {
+    for (const name of options.trustedProviders ?? []) {
+      if (!(options.methods ?? []).some((m) => m.name === name && m.kind === 'redirect')) {
+        problems.push(`trustedProviders: '${name}' is not a configured redirect method`)
+      }
+    }
+  }
   if (!bad('methods')) uniqueNames(options.methods, 'methods', problems)
   if (!bad('plugins')) uniqueNames(options.plugins, 'plugins', problems)
 
@@ -231,6 +260,8 @@ export function resolveOptions(input: AuthCoreOptions): ResolvedOptions {
     mailer: options.mailer,
     appUrl,
     emailVerification,
+    redirectUrls: Object.freeze([...(options.redirectUrls ?? [])]),
+    trustedProviders: new Set(options.trustedProviders ?? []),
     accountEmail: Object.freeze({ ...account }),
     methods: options.methods === undefined ? undefined : Object.freeze([...options.methods]),
     plugins: Object.freeze([...(options.plugins ?? [])]),

@@ -128,6 +128,18 @@ export interface AuthCoreOptions {
    * with a taken address answers alike (its owner gets a notice). Needs a mailer.
    */
   emailVerification?: 'off' | 'optional' | 'required'
+  /**
+   * The exact URLs (compared whole; no prefix or wildcard) a redirect sign-in
+   * may send the browser back to, with its one-time code (docs/oauth.md).
+   * https, or http on a loopback address.
+   */
+  redirectUrls?: string[]
+  /**
+   * Redirect methods (by name) whose provider-verified email may link a first
+   * sign-in to an existing account with that verified email. Default none:
+   * such a sign-in is refused, and the user links from their account.
+   */
+  trustedProviders?: string[]
   /** Account-mail templates, link paths and lifetimes (docs/email.md). */
   accountEmail?: AccountEmailOptions
   /** Role given to new users. Default `'user'`. */

@@ -32,6 +32,10 @@ export interface PluginContext {
   readonly appUrl: string | undefined
   /** The `emailVerification` option. */
   readonly emailVerification: 'off' | 'optional' | 'required'
+  /** The `redirectUrls` option: the exact URLs a redirect sign-in may send the browser back to. */
+  readonly redirectUrls: readonly string[]
+  /** The `trustedProviders` option: redirect methods whose verified emails may link to an existing account. */
+  readonly trustedProviders: ReadonlySet<string>
   /** Policy checks, hashing and verifying passwords (bounded, constant-cost for unknown users). */
   readonly passwords: PasswordService
   /** The clock AuthCore uses (the `now` option), in milliseconds. */
@@ -274,44 +278,56 @@ export interface CredentialsMethod extends PluginContributions {
 
 /** The identity an external provider vouches for after a redirect sign-in. */
 export interface ExternalIdentity {
-  /** The provider's stable subject id for the user. */
+  /** Who vouches: the OpenID issuer, or a fixed identifier for a plain OAuth 2 provider (`https://github.com`). */
+  issuer: string
+  /** The provider's stable, never reassigned id for the user (OpenID `sub`; GitHub's numeric id). */
   subject: string
   /** The email the provider asserts, if any. */
   email?: string
-  /** Whether the provider verified that email. */
+  /** Whether the provider says it verified that email. Only `true` counts. */
   emailVerified?: boolean
   /** A display name, if the provider gives one. */
   name?: string
 }
 
-/** Per-attempt values the core generates and checks for a redirect sign-in. */
+/** One sign-in attempt's values, made and kept by AuthCore, checked on the way back. */
 export interface RedirectAttempt {
-  /** Unguessable value bound to the user's browser; checked on return. */
+  /** Unguessable, bound to the browser by a cookie; the provider echoes it. */
   state: string
-  /** PKCE code verifier. */
+  /** OpenID nonce: the ID token must carry it. */
+  nonce: string
+  /** PKCE code verifier (S256). */
   codeVerifier: string
-  /** Where the provider sends the user back. */
+  /** The callback URL registered at the provider. */
   redirectUri: string
 }
 
 /**
- * The slot for redirect-based methods (OAuth 2.0 / OpenID Connect). The
- * contract is fixed so such a method can be added without changing the core;
- * AuthCore ships none yet.
+ * A sign-in method that sends the user to a provider and back (OpenID
+ * Connect, OAuth 2). It only speaks the provider's protocol; AuthCore's
+ * `oauth` plugin runs the flow around it (routes, the attempt cookie,
+ * state, nonce and PKCE, accounts and linking, the one-time code).
  */
 export interface RedirectMethod extends PluginContributions {
-  /** Unique among the configured methods and plugins, for example `'github'`. */
+  /** Unique among the configured methods and plugins, for example `'google'`; it names the routes (`/oauth/google/...`). */
   readonly name: string
   readonly kind: 'redirect'
+  /** The callback URL registered at the provider, when not `${appUrl}${basePath}/oauth/<name>/callback`. */
+  readonly callbackUrl?: string
   /** Called once from `ready()`, after storage is initialised. */
   setup?(context: PluginContext): void | Promise<void>
-  /** The provider URL to send the user to. */
+  /** The provider URL to send the user to, carrying the attempt's state, nonce and PKCE challenge. */
   authorizationUrl(attempt: RedirectAttempt): Promise<URL>
-  /** Exchanges the callback's parameters for the identity they prove. */
-  callback(params: URLSearchParams, attempt: RedirectAttempt): Promise<ExternalIdentity>
+  /**
+   * Checks the provider's answer (`callbackUrl` is the callback request's
+   * full URL) against the attempt: state, PKCE, the authorization response's
+   * `iss` when present, the ID token's signature, issuer, audience, expiry
+   * and nonce. Answers the identity it proves; throws on any failure.
+   */
+  callback(callbackUrl: URL, attempt: RedirectAttempt): Promise<ExternalIdentity>
 }
 
-/** A sign-in method: credentials-based now, redirect-based reserved. */
+/** A sign-in method: credentials (email and password) or redirect (a provider). */
 export type SignInMethod = CredentialsMethod | RedirectMethod
 
 /**

@@ -155,6 +155,8 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
     mailer: core.options.mailer,
     appUrl: core.options.appUrl,
     emailVerification: core.options.emailVerification,
+    redirectUrls: core.options.redirectUrls,
+    trustedProviders: core.options.trustedProviders,
     passwords: core.passwords,
     now: core.options.now,
     defaultRole: core.options.defaultRole,

@@ -46,7 +46,8 @@ t.test('plugin codes: each has a status and a docs description, and joins the on
 t.test("docs/errors.md documents every code the shipped plugins declare, with its status", async (t) => {
   const { accountEmail } = await import('../plugins/email/index.js')
   const { emailLink } = await import('../plugins/methods/email-link/index.js')
-  const declared = [...Object.entries(accountEmail().errors ?? {}), ...Object.entries(emailLink().errors ?? {})]
+  const { oauthFlow } = await import('../plugins/oauth/index.js')
+  const declared = [...Object.entries(accountEmail().errors ?? {}), ...Object.entries(emailLink().errors ?? {}), ...Object.entries(oauthFlow([]).errors ?? {})]
   t.ok(declared.length > 0)
   for (const [code, { status }] of declared) t.equal(pluginRows.get(code), status, `${code} documented with status ${status}`)
   t.equal(pluginRows.size, declared.length, 'and no code that no shipped plugin declares')

@@ -1,0 +1,88 @@
+/**
+ * From a provider's identity to a local user. An identity is a credential of
+ * kind `oauth`, keyed by (issuer, subject), never by the email: emails change
+ * hands, and some providers let anyone claim any address. A first sign-in
+ * creates a user, unless the email is taken: then it links only when the
+ * provider verified the email, the local account's email is verified, and
+ * the method is one of `trustedProviders`; otherwise the user is asked to
+ * sign in and link from their account.
+ */
+import { createHash, randomUUID } from 'node:crypto'
+import {
+  AuthError, isAuthError, normalizeEmail, normalizeName, type ExternalIdentity, type PluginContext, type UserRecord,
+} from '../../lib/index.js'
+
+/** The credential kind of linked identities. */
+export const IDENTITY_KIND = 'oauth'
+
+/** The credential subject of an identity: a hash of (issuer, subject), so any length fits the store. */
+export function identitySubject(identity: Pick<ExternalIdentity, 'issuer' | 'subject'>): string {
+  return createHash('sha256').update(`${identity.issuer}\0${identity.subject}`).digest('base64url')
+}
+
+/** What is kept about a linked identity (never a provider token). */
+function identityData(provider: string, identity: ExternalIdentity): Record<string, unknown> {
+  return { provider, issuer: identity.issuer, subject: identity.subject, ...(identity.email !== undefined && { email: identity.email }) }
+}
+
+/** The user an identity signs in as: found by the identity, created, or linked by the rules above. */
+export async function userFor(ctx: PluginContext, provider: string, identity: ExternalIdentity): Promise<{ user: UserRecord; created: boolean }> {
+  const credentials = ctx.storage.credentials!
+  const subject = identitySubject(identity)
+  const linked = await credentials.findCredentialBySubject(IDENTITY_KIND, subject)
+  if (linked) {
+    const user = await ctx.storage.findUserById(linked.userId)
+    if (!user || user.disabled) throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
+    return { user, created: false }
+  }
+  if (identity.email === undefined || identity.email === '') throw new AuthError('ERR_OAUTH_EMAIL_REQUIRED')
+  let email
+  try {
+    email = normalizeEmail(identity.email)
+  } catch {
+    throw new AuthError('ERR_OAUTH_EMAIL_REQUIRED')
+  }
+  const existing = await ctx.storage.findUserByEmailKey(email.key)
+  if (existing) {
+    // Only a verified email on both sides, from a provider the app trusts with it, links by itself.
+    const links = identity.emailVerified === true && existing.emailVerified && !existing.disabled && ctx.trustedProviders.has(provider)
+    if (!links) throw new AuthError('ERR_OAUTH_ACCOUNT_EXISTS')
+    await credentials.createCredential({ id: randomUUID(), userId: existing.id, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+    ctx.emit('oauth:linked', { userId: existing.id, provider })
+    return { user: existing, created: false }
+  }
+  // A new account holds an address only the provider vouched for.
+  if (identity.emailVerified !== true) throw new AuthError('ERR_OAUTH_EMAIL_UNVERIFIED')
+  const name = safeName(identity.name, email.email)
+  const signUp = { input: { email: email.key, name, role: ctx.defaultRole } }
+  await ctx.runHook('beforeSignUp', signUp)
+  try {
+    const user = await ctx.storage.transaction(async (tx) => {
+      const created = await tx.createUser({
+        id: randomUUID(), email: email.email, emailKey: email.key, name: normalizeName(signUp.input.name), role: ctx.defaultRole,
+        passwordHash: null, emailVerified: true,
+      })
+      await tx.credentials!.createCredential({ id: randomUUID(), userId: created.id, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+      return created
+    })
+    ctx.userCreated(user)
+    return { user, created: true }
+  } catch (err) {
+    // Another request made the account (or linked the identity) meanwhile: sign in again.
+    if (isAuthError(err, 'ERR_AUTH_USER_EXISTS')) throw new AuthError('ERR_OAUTH_ACCOUNT_EXISTS')
+    if (isAuthError(err, 'ERR_AUTH_CREDENTIAL_EXISTS')) return userFor(ctx, provider, identity)
+    throw err
+  }
+}
+
+/** The provider's display name if it is one AuthCore accepts, else the address's local part. */
+function safeName(name: string | undefined, email: string): string {
+  if (name !== undefined) {
+    try {
+      return normalizeName(name)
+    } catch {
+      // Fall through: a provider's odd name must not block the sign-in.
+    }
+  }
+  return normalizeName(email.slice(0, email.indexOf('@')).slice(0, 64) || 'user')
+}

@@ -1,0 +1,200 @@
+/**
+ * The redirect sign-in flow around any redirect method (OpenID Connect,
+ * OAuth 2): AuthCore composes it when `methods` holds one (lib/defaults.ts).
+ *
+ * - `GET /oauth/:name/authorize?redirect_to=<exact listed URL>`: a new
+ *   attempt (state, nonce, PKCE verifier kept server side), bound to the
+ *   browser by an HttpOnly, SameSite=Lax cookie, then 302 to the provider.
+ * - `GET /oauth/:name/callback`: the attempt is found by `state`, checked
+ *   against the cookie and the provider, used up, and the provider's answer
+ *   verified by the method; the identity is mapped to a user
+ *   (accounts.ts); then 302 to `redirect_to?code=<one-time code>`, or
+ *   `?error=<code>`. Never to a URL that is not listed.
+ * - `POST /oauth/token {code}`: the code (single use, 60 seconds, hashed at
+ *   rest) for `{ user, token, refreshToken }`, as a password sign-in.
+ */
+import { randomUUID } from 'node:crypto'
+import {
+  AuthError, errorResponse, hashOneTimeSecret, isAuthError, isOneTimeSecret, newOneTimeSecret, UsageError, type AuthPlugin,
+  type PluginContext, type RedirectMethod, type RequestContext, type RouteDeclaration, type SignedIn,
+} from '../../lib/index.js'
+import { userFor } from './accounts.js'
+import { ATTEMPT_TTL_SECONDS, consumeAttempt, cookieName, findAttempt, readCookie, sameBrowser, startAttempt } from './attempt.js'
+
+declare module '../../lib/index.js' {
+  interface PluginErrorCodes {
+    ERR_OAUTH_REDIRECT_NOT_ALLOWED: true
+    ERR_OAUTH_STATE_INVALID: true
+    ERR_OAUTH_ATTEMPT_MISMATCH: true
+    ERR_OAUTH_PROVIDER_ERROR: true
+    ERR_OAUTH_VERIFICATION_FAILED: true
+    ERR_OAUTH_ACCOUNT_EXISTS: true
+    ERR_OAUTH_EMAIL_REQUIRED: true
+    ERR_OAUTH_EMAIL_UNVERIFIED: true
+    ERR_OAUTH_CODE_INVALID: true
+  }
+  interface AuthEvents {
+    /** A provider's identity was linked to an existing account (by the trusted-provider rule). */
+    'oauth:linked': { userId: string; provider: string }
+    /** A redirect sign-in was refused at the callback; `code` is what the app was sent. */
+    'oauth:failed': { provider: string; code: string }
+  }
+}
+
+/** The one-time-token purpose of the codes handed to the app. */
+const CODE_PURPOSE = 'oauth:code'
+const CODE_TTL_SECONDS = 60
+
+const tokenInput = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: { code: { type: 'string', minLength: 1, maxLength: 128 } },
+}
+
+/** A redirect with nothing cacheable. */
+function redirect(location: string, cookies: readonly string[] = []): Response {
+  const headers = new Headers({ location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+  for (const cookie of cookies) headers.append('set-cookie', cookie)
+  return new Response(null, { status: 302, headers })
+}
+
+/** The flow plugin for `methods` (the configured redirect methods). */
+export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { exchange(code: string, request?: RequestContext): Promise<SignedIn> } {
+  let context: PluginContext | undefined
+  const started = () => {
+    if (!context) throw new UsageError('oauth: call auth.ready() first')
+    return context
+  }
+
+  /** The callback URL of a method: its own, or under appUrl. Never from the request's Host. */
+  const callbackUrl = (ctx: PluginContext, method: RedirectMethod) => method.callbackUrl ?? `${ctx.appUrl}${ctx.auth.basePath}/oauth/${method.name}/callback`
+
+  const cookie = (ctx: PluginContext, method: RedirectMethod, value: string, maxAge: number) => {
+    const secure = ctx.appUrl!.startsWith('https:') ? '; Secure' : ''
+    return `${cookieName(method.name)}=${value}; Path=${ctx.auth.basePath}/oauth/${method.name}/callback; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
+  }
+
+  async function authorize(ctx: PluginContext, method: RedirectMethod, query: URLSearchParams): Promise<Response> {
+    const redirectTo = query.get('redirect_to')
+    // Exact match only: a prefix or pattern match is how open redirects happen.
+    if (redirectTo === null || !ctx.redirectUrls.includes(redirectTo)) throw new AuthError('ERR_OAUTH_REDIRECT_NOT_ALLOWED')
+    const { attempt, browserSecret } = await startAttempt(ctx, method.name, callbackUrl(ctx, method), redirectTo)
+    const url = await method.authorizationUrl(attempt)
+    return redirect(url.href, [cookie(ctx, method, browserSecret, ATTEMPT_TTL_SECONDS)])
+  }
+
+  async function callback(ctx: PluginContext, method: RedirectMethod, request: Request, query: URLSearchParams): Promise<Response> {
+    const found = await findAttempt(ctx, query.get('state'))
+    // Without a known attempt there is no listed URL to go back to: answered here.
+    if (!found) throw new AuthError('ERR_OAUTH_STATE_INVALID')
+    const { record, payload } = found
+    const clear = cookie(ctx, method, '', 0)
+    const fail = (code: string) => {
+      ctx.emit('oauth:failed', { provider: method.name, code })
+      const back = new URL(payload.redirectTo)
+      back.searchParams.set('error', code)
+      return redirect(back.href, [clear])
+    }
+    if (payload.provider !== method.name || !sameBrowser(payload, readCookie(request.headers.get('cookie'), cookieName(method.name)))) {
+      return fail('ERR_OAUTH_ATTEMPT_MISMATCH')
+    }
+    if (!(await consumeAttempt(ctx, record))) return fail('ERR_OAUTH_STATE_INVALID')
+    if (query.has('error')) return fail('ERR_OAUTH_PROVIDER_ERROR')
+    // The URL the provider sent the browser to, rebuilt from the registered one (never the request's Host).
+    const current = new URL(payload.redirectUri)
+    current.search = new URL(request.url).search
+    let identity
+    try {
+      identity = await method.callback(current, { state: query.get('state')!, nonce: payload.nonce, codeVerifier: payload.codeVerifier, redirectUri: payload.redirectUri })
+    } catch (err) {
+      // Why (a bad signature, a wrong nonce) is for the server's logs, not the redirect.
+      ctx.reportError(err)
+      return fail('ERR_OAUTH_VERIFICATION_FAILED')
+    }
+    let user
+    try {
+      const found = await userFor(ctx, method.name, identity)
+      user = found.user
+    } catch (err) {
+      if (isAuthError(err)) return fail(err.code)
+      throw err
+    }
+    const code = newOneTimeSecret()
+    const now = ctx.now()
+    await ctx.storage.oneTimeTokens!.createToken({
+      id: randomUUID(), purpose: CODE_PURPOSE, userId: user.id, secretHash: code.secretHash, payload: { provider: method.name },
+      createdAt: new Date(now), expiresAt: new Date(now + CODE_TTL_SECONDS * 1000),
+    })
+    const back = new URL(payload.redirectTo)
+    back.searchParams.set('code', code.secret)
+    return redirect(back.href, [clear])
+  }
+
+  async function exchangeWith(ctx: PluginContext, code: unknown): Promise<SignedIn> {
+    if (!isOneTimeSecret(code)) throw new AuthError('ERR_OAUTH_CODE_INVALID')
+    const record = await ctx.storage.oneTimeTokens!.consumeToken(CODE_PURPOSE, hashOneTimeSecret(code), new Date(ctx.now()))
+    const provider = (record?.payload as { provider?: unknown } | null | undefined)?.provider
+    if (!record || typeof provider !== 'string') throw new AuthError('ERR_OAUTH_CODE_INVALID')
+    const user = await ctx.storage.findUserById(record.userId!)
+    if (!user) throw new AuthError('ERR_OAUTH_CODE_INVALID')
+    return ctx.signIn(user, `oauth:${provider}`)
+  }
+
+  const routes: RouteDeclaration[] = methods.flatMap((method) => [
+    {
+      method: 'GET' as const,
+      path: `/oauth/${method.name}/authorize`,
+      rateLimit: 'authorize',
+      handler: async (call, ctx) => authorize(ctx, method, call.query),
+    },
+    {
+      method: 'GET' as const,
+      path: `/oauth/${method.name}/callback`,
+      rateLimit: 'callback',
+      handler: async (call, ctx) => {
+        try {
+          return await callback(ctx, method, call.request, call.query)
+        } catch (err) {
+          // Answered here, as JSON: no attempt, so no listed URL to send the browser to.
+          return errorResponse(err, { 'cache-control': 'no-store' })
+        }
+      },
+    },
+  ])
+  routes.push({
+    method: 'POST',
+    path: '/oauth/token',
+    input: tokenInput,
+    rateLimit: 'token',
+    handler: async (call, ctx) => exchangeWith(ctx, (call.body as { code: string }).code),
+  })
+
+  return {
+    name: 'oauth',
+    requires: ['oneTimeTokens', 'credentials'],
+    routes,
+    rateLimits: {
+      authorize: { limit: 30, window: '10 minutes' },
+      callback: { limit: 30, window: '10 minutes' },
+      token: { limit: 30, window: '10 minutes' },
+    },
+    errors: {
+      ERR_OAUTH_REDIRECT_NOT_ALLOWED: { status: 400, message: 'redirect_to is not one of the allowed URLs', description: 'The `redirect_to` of `/oauth/:name/authorize` must be exactly one of the `redirectUrls` option (no prefix or pattern matching).' },
+      ERR_OAUTH_STATE_INVALID: { status: 400, message: 'This sign-in attempt is unknown, expired or already used', description: 'The callback\'s `state` names no live attempt (made more than 10 minutes ago, used already, or forged); start again.' },
+      ERR_OAUTH_ATTEMPT_MISMATCH: { status: 400, message: 'This sign-in was started in another browser', description: 'The callback came without the attempt cookie of the browser that started it, or for another provider: a login CSRF, or cookies blocked. Start again in this browser.' },
+      ERR_OAUTH_PROVIDER_ERROR: { status: 400, message: 'The provider did not sign you in', description: 'The provider answered with an error (the user cancelled, or the client is misconfigured there).' },
+      ERR_OAUTH_VERIFICATION_FAILED: { status: 400, message: 'The provider\'s answer could not be verified', description: 'The code exchange or the ID token failed a check (signature, issuer, audience, expiry, nonce, PKCE); the reason is reported as an `error` event.' },
+      ERR_OAUTH_ACCOUNT_EXISTS: { status: 409, message: 'An account with this email exists: sign in to it, then link this provider', description: 'A first sign-in with a provider whose email belongs to an existing account links only if both emails are verified and the provider is in `trustedProviders`.' },
+      ERR_OAUTH_EMAIL_REQUIRED: { status: 400, message: 'The provider did not share an email address', description: 'A new account needs an email the provider shares (ask for the email scope).' },
+      ERR_OAUTH_EMAIL_UNVERIFIED: { status: 400, message: 'The provider has not verified this email address', description: 'A new account is made only for an address the provider verified.' },
+      ERR_OAUTH_CODE_INVALID: { status: 400, message: 'This sign-in code is not valid', description: 'The code from the callback redirect is unknown, expired (60 seconds) or already used.' },
+    },
+    events: ['oauth:linked', 'oauth:failed'],
+    setup(ctx) {
+      if (!ctx.appUrl) throw new UsageError('redirect sign-in needs the appUrl option: callbacks and cookies are under it')
+      context = ctx
+    },
+    exchange: async (code) => exchangeWith(started(), code),
+  }
+}

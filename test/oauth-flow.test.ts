@@ -1,0 +1,233 @@
+// Sign-in with OpenID Connect against a real provider (oidc-provider, in
+// process on 127.0.0.1): the full redirect flow over HTTP on the four
+// adapters and on SQLite and PostgreSQL, and each way the flow must refuse.
+import t, { type Test } from 'tap'
+import { AuthCore, type AuthCoreOptions, type AuthEvents, type StoragePlugin } from '../lib/index.js'
+import { basic } from '../plugins/methods/basic.js'
+import { oidc } from '../plugins/methods/oidc/index.js'
+import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
+import { APPS, startNode } from './helpers/apps.js'
+import type { StartApp } from './helpers/http-cases.js'
+import { eachEngine } from './helpers/engines.js'
+import { fastHasher } from './helpers/hashers.js'
+import { newSecret } from './helpers/keys.js'
+import { startProvider, type TestProvider } from './helpers/oidc-provider.js'
+
+const APP_URL = 'https://app.example.com'
+const AFTER = `${APP_URL}/after-login`
+const callbackOf = (name: string) => `${APP_URL}/auth/oauth/${name}/callback`
+
+interface Flow {
+  auth: AuthCore
+  provider: TestProvider
+  url: string
+  events: { event: string; payload: unknown }[]
+}
+
+async function setup(t: Test, options: { storage?: StoragePlugin; start?: StartApp; extra?: Partial<AuthCoreOptions> } = {}): Promise<Flow> {
+  const provider = await startProvider({ redirectUris: [callbackOf('corp'), callbackOf('other')] })
+  t.teardown(() => provider.close())
+  const method = (name: string) => oidc({ name, issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret })
+  const auth = new AuthCore({
+    secret: newSecret(),
+    storage: options.storage ?? sqliteStorage({ filename: ':memory:' }),
+    appUrl: APP_URL,
+    redirectUrls: [AFTER],
+    methods: [basic(), method('corp'), method('other')],
+    passwordPolicy: { hasher: fastHasher },
+    ...options.extra,
+  })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const events: Flow['events'] = []
+  for (const event of ['user:created', 'user:signed-in', 'oauth:failed', 'oauth:linked'] as const) {
+    auth.on(event, (payload: AuthEvents[typeof event]) => void events.push({ event, payload }))
+  }
+  const app = await (options.start ?? startNode)(auth, {})
+  t.teardown(() => app.close())
+  return { auth, provider, url: app.url, events }
+}
+
+/** GET without following redirects; the answer's Location, Set-Cookie and body. */
+async function get(url: string, cookie?: string) {
+  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} })
+  const setCookie = response.headers.getSetCookie()
+  const text = await response.text()
+  return { status: response.status, location: response.headers.get('location') ?? '', setCookie, text }
+}
+
+/** The cookie pair (`name=value`) a Set-Cookie header sets. */
+const cookiePair = (setCookie: string) => setCookie.split(';')[0]!
+
+/** Starts a sign-in at `name`: the provider URL and the browser's attempt cookie. */
+async function authorize(flow: Flow, name = 'corp', redirectTo = AFTER) {
+  const started = await get(`${flow.url}/auth/oauth/${name}/authorize?redirect_to=${encodeURIComponent(redirectTo)}`)
+  return { ...started, cookie: started.setCookie[0] ? cookiePair(started.setCookie[0]) : '' }
+}
+
+/** Sends the provider's callback (a URL under appUrl) to the app under test. */
+const callback = (flow: Flow, callbackUrl: URL, cookie?: string) => get(`${flow.url}${callbackUrl.pathname}${callbackUrl.search}`, cookie)
+
+async function exchange(flow: Flow, code: string) {
+  const response = await fetch(`${flow.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
+  return { status: response.status, body: (await response.json()) as Record<string, any> }
+}
+
+/** The whole flow for `sub`: answers where the browser lands after the callback. */
+async function signInAs(flow: Flow, sub: string, name = 'corp') {
+  const started = await authorize(flow, name)
+  const back = await flow.provider.login(started.location, sub)
+  return new URL((await callback(flow, back, started.cookie)).location)
+}
+
+for (const { name, start } of APPS) {
+  t.test(`the full flow on ${name}`, async (t) => {
+    const flow = await setup(t, { start })
+    flow.provider.addAccount({ sub: 'alice-1', email: 'Alice@Example.com', emailVerified: true, name: 'Alice' })
+    const started = await authorize(flow)
+    t.equal(started.status, 302)
+    const toProvider = new URL(started.location)
+    t.equal(toProvider.origin, new URL(flow.provider.issuer).origin, 'sent to the provider')
+    t.equal(toProvider.searchParams.get('code_challenge_method'), 'S256', 'PKCE')
+    t.ok(toProvider.searchParams.get('state') && toProvider.searchParams.get('nonce'), 'state and nonce')
+    t.equal(toProvider.searchParams.get('redirect_uri'), callbackOf('corp'), 'the callback under appUrl')
+    t.match(started.setCookie[0], /^authcore_oauth_corp=[A-Za-z0-9_-]{43}; Path=\/auth\/oauth\/corp\/callback; HttpOnly; SameSite=Lax; Max-Age=600; Secure$/)
+
+    const back = await flow.provider.login(started.location, 'alice-1')
+    const landed = await callback(flow, back, started.cookie)
+    t.equal(landed.status, 302)
+    const after = new URL(landed.location)
+    t.equal(`${after.origin}${after.pathname}`, AFTER, 'back to the listed URL')
+    const code = after.searchParams.get('code')!
+    t.match(code, /^[A-Za-z0-9_-]{43}$/, 'with a one-time code')
+    t.match(landed.setCookie[0], /^authcore_oauth_corp=; .*Max-Age=0/, 'the attempt cookie is cleared')
+
+    const signedIn = await exchange(flow, code)
+    t.equal(signedIn.status, 200)
+    t.match(signedIn.body, { user: { email: 'Alice@Example.com', name: 'Alice', emailVerified: true }, token: String, refreshToken: String })
+    t.equal((await flow.auth.verify(signedIn.body.token)).sub, signedIn.body.user.id)
+    t.equal((await exchange(flow, code)).body.code, 'ERR_OAUTH_CODE_INVALID', 'the code is single use')
+
+    const again = await signInAs(flow, 'alice-1')
+    const second = await exchange(flow, again.searchParams.get('code')!)
+    t.equal(second.body.user.id, signedIn.body.user.id, 'the same identity, the same user')
+    t.match(flow.events.filter((e) => e.event !== 'oauth:failed').map((e) => e.event), ['user:created', 'user:signed-in', 'user:signed-in'])
+    t.match(flow.events[1]!.payload, { method: 'oauth:corp' })
+  })
+}
+
+eachEngine(t, 'the flow keeps identities in the credentials store', async (t, engine) => {
+  if (engine.name === 'mysql') return
+  const flow = await setup(t, { storage: engine.storage(t) })
+  flow.provider.addAccount({ sub: 'bob-1', email: 'bob@example.com', emailVerified: true })
+  const landed = await signInAs(flow, 'bob-1')
+  const first = await exchange(flow, landed.searchParams.get('code')!)
+  t.equal(first.status, 200)
+  const again = await exchange(flow, (await signInAs(flow, 'bob-1')).searchParams.get('code')!)
+  t.equal(again.body.user.id, first.body.user.id)
+})
+
+t.test('refused: redirect_to must be listed exactly', async (t) => {
+  const flow = await setup(t)
+  for (const bad of [`${AFTER}/../evil`, `${AFTER}x`, `${AFTER}?next=https://evil.example`, 'https://evil.example/after-login', `${AFTER}#x`, '']) {
+    const started = await authorize(flow, 'corp', bad)
+    t.equal(started.status, 400, `refused: ${bad || '(empty)'}`)
+    t.equal(started.location, '', 'and no redirect anywhere')
+    t.match(JSON.parse(started.text), { code: 'ERR_OAUTH_REDIRECT_NOT_ALLOWED' })
+  }
+  const none = await get(`${flow.url}/auth/oauth/corp/authorize`)
+  t.match(JSON.parse(none.text), { code: 'ERR_OAUTH_REDIRECT_NOT_ALLOWED' })
+})
+
+t.test('refused: a wrong, missing or replayed state; no cookie; another provider\'s attempt', async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'carol-1', email: 'carol@example.com', emailVerified: true })
+  const started = await authorize(flow)
+  const back = await flow.provider.login(started.location, 'carol-1')
+
+  const wrongState = new URL(back)
+  wrongState.searchParams.set('state', 'x'.repeat(43))
+  t.match(JSON.parse((await callback(flow, wrongState, started.cookie)).text), { code: 'ERR_OAUTH_STATE_INVALID' }, 'a wrong state')
+  const noState = new URL(back)
+  noState.searchParams.delete('state')
+  t.match(JSON.parse((await callback(flow, noState, started.cookie)).text), { code: 'ERR_OAUTH_STATE_INVALID' }, 'no state')
+
+  const noCookie = await callback(flow, back)
+  t.equal(new URL(noCookie.location).searchParams.get('error'), 'ERR_OAUTH_ATTEMPT_MISMATCH', 'no cookie: login CSRF refused')
+  t.equal(new URL(noCookie.location).searchParams.get('code'), null)
+  const stranger = await authorize(flow, 'other')
+  const otherPath = new URL(back)
+  otherPath.pathname = '/auth/oauth/other/callback'
+  const crossed = await callback(flow, otherPath, stranger.cookie)
+  t.equal(new URL(crossed.location).searchParams.get('error'), 'ERR_OAUTH_ATTEMPT_MISMATCH', "corp's attempt at other's callback, with other's cookie")
+
+  const ok = await callback(flow, back, started.cookie)
+  t.ok(new URL(ok.location).searchParams.get('code'), 'the genuine browser still gets in')
+  const replay = await callback(flow, back, started.cookie)
+  t.match(JSON.parse(replay.text), { code: 'ERR_OAUTH_STATE_INVALID' }, 'a replayed callback (state and code) is refused')
+})
+
+t.test('refused: every ID token the client must not accept', async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'dave-1', email: 'dave@example.com', emailVerified: true })
+  const tampers = [
+    ['another issuer', { idTokenIssuer: 'http://127.0.0.1:9/evil' }],
+    ['another audience', { idTokenAudience: 'someone-else' }],
+    ['expired', { idTokenExpiresIn: -120 }],
+    ['another nonce', { nonce: 'not-the-one' }],
+    ['alg none', { alg: 'none' }],
+    ['HS256 with the client secret', { alg: 'HS256' }],
+  ] as const
+  for (const [what, tamper] of tampers) {
+    flow.provider.tamper(tamper)
+    const landed = await signInAs(flow, 'dave-1')
+    t.equal(landed.searchParams.get('error'), 'ERR_OAUTH_VERIFICATION_FAILED', what)
+    t.equal(landed.searchParams.get('code'), null, `${what}: no code`)
+  }
+  t.equal(flow.events.filter((e) => e.event === 'user:created').length, 0, 'no account was made')
+})
+
+t.test('accounts: an email that exists links only if verified on both sides by a trusted provider', async (t) => {
+  const storage = sqliteStorage({ filename: ':memory:' })
+  const flow = await setup(t, { storage, extra: { trustedProviders: ['corp'] } })
+  const local = await flow.auth.createUser({ email: 'erin@example.com', name: 'Erin', pass: 'correct horse battery staple' })
+  flow.provider.addAccount({ sub: 'erin-unverified', email: 'erin@example.com', emailVerified: false })
+  flow.provider.addAccount({ sub: 'erin-1', email: 'Erin@example.com', emailVerified: true })
+  t.equal((await signInAs(flow, 'erin-1')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', 'the local email is not verified yet')
+  await storage.updateUser(local.id, { emailVerified: true })
+  t.equal((await signInAs(flow, 'erin-unverified')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', "the provider's email_verified: false never links")
+  t.equal((await signInAs(flow, 'erin-1', 'other')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', 'an untrusted provider never links')
+  const linked = await signInAs(flow, 'erin-1')
+  const signedIn = await exchange(flow, linked.searchParams.get('code')!)
+  t.equal(signedIn.body.user.id, local.id, 'verified on both sides, trusted: linked to the existing account')
+  t.ok(flow.events.some((e) => e.event === 'oauth:linked'), 'and the link is an event')
+  t.match(flow.events.filter((e) => e.event === 'oauth:failed').map((e) => (e.payload as { code: string }).code), ['ERR_OAUTH_ACCOUNT_EXISTS', 'ERR_OAUTH_ACCOUNT_EXISTS', 'ERR_OAUTH_ACCOUNT_EXISTS'])
+})
+
+t.test('accounts: a new account needs a verified email from the provider', async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'frank-1', email: 'frank@example.com', emailVerified: false })
+  flow.provider.addAccount({ sub: 'grace-1' })
+  t.equal((await signInAs(flow, 'frank-1')).searchParams.get('error'), 'ERR_OAUTH_EMAIL_UNVERIFIED')
+  t.equal((await signInAs(flow, 'grace-1')).searchParams.get('error'), 'ERR_OAUTH_EMAIL_REQUIRED')
+})
+
+t.test('options: redirectUrls are exact https (or loopback http) URLs; trustedProviders name redirect methods', async (t) => {
+  const method = oidc({ name: 'corp', issuer: 'https://idp.example.com', clientId: 'c' })
+  const problems = (options: Partial<AuthCoreOptions>) => {
+    try {
+      new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), methods: [basic(), method], ...options }).close()
+      return []
+    } catch (err) {
+      return (err as { details?: { problems: string[] } }).details?.problems ?? [String(err)]
+    }
+  }
+  t.match(problems({ redirectUrls: ['http://app.example.com/after'] }), [/must use https/])
+  t.match(problems({ redirectUrls: ['https://app.example.com/after#x'] }), [/fragment/])
+  t.match(problems({ redirectUrls: ['https://APP.example.com/after'] }), [/write 'https:\/\/APP.example.com\/after' as 'https:\/\/app.example.com\/after'/])
+  t.same(problems({ redirectUrls: ['http://127.0.0.1:3000/after', 'https://app.example.com/after?tab=1'] }), [])
+  t.match(problems({ trustedProviders: ['google'] }), [/'google' is not a configured redirect method/])
+  t.same(problems({ trustedProviders: ['corp'] }), [])
+  t.throws(() => oidc({ name: 'corp', issuer: 'http://idp.example.com', clientId: 'c' }), { name: 'TypeError', message: /https/ }, 'plain http only on loopback')
+  t.throws(() => oidc({ name: 'Corp', issuer: 'https://idp.example.com', clientId: 'c' }), TypeError)
+})
