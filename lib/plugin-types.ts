@@ -102,6 +102,13 @@ export interface PluginContext {
    */
   keyedHash(value: string): string
   /**
+   * When the caller signed in to the session their access token came from
+   * (its `sid`): the sign-in, not the latest refresh. Undefined when the
+   * token names no live session of that user (no session storage, signed
+   * out, revoked). How "a recent sign-in is required" is checked.
+   */
+  signedInAt(claims: AccessClaims): Promise<Date | undefined>
+  /**
    * Changes a user as the core's own operations do: the patch, and with
    * `endSessions` the token version advanced and every refresh session
    * ended (all, or all but `{ except: familyId }`), in one transaction with

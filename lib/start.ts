@@ -186,6 +186,14 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
       // Namespaced by the plugin: one plugin's hashes never match another's.
       return createHmac('sha256', core.pluginKey).update(`${owner}\0${value}`).digest('base64url')
     },
+    async signedInAt(claims) {
+      const sessions = core.storage.sessions
+      if (!sessions || typeof claims?.sid !== 'string' || typeof claims.sub !== 'string') return undefined
+      // A family's first session has the family's id, and it is kept (rotated, not deleted) while the family lives.
+      const first = await sessions.findSession(claims.sid)
+      if (!first || first.userId !== claims.sub || first.familyId !== claims.sid || first.revokedAt) return undefined
+      return first.createdAt
+    },
     reportError(error) {
       core.events.report(owner, error)
     },

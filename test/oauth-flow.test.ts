@@ -231,3 +231,70 @@ t.test('options: redirectUrls are exact https (or loopback http) URLs; trustedPr
   t.throws(() => oidc({ name: 'corp', issuer: 'http://idp.example.com', clientId: 'c' }), { name: 'TypeError', message: /https/ }, 'plain http only on loopback')
   t.throws(() => oidc({ name: 'Corp', issuer: 'https://idp.example.com', clientId: 'c' }), TypeError)
 })
+
+/** Calls a Bearer route of the app under test. */
+async function bearer(flow: Flow, method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${flow.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  })
+  const cookie = response.headers.getSetCookie()[0]
+  return { status: response.status, body: (await response.json()) as Record<string, any>, cookie: cookie ? cookiePair(cookie) : '' }
+}
+
+t.test('explicit linking: a recent sign-in links a provider; the identity then signs in as that user', async (t) => {
+  let clock = Date.now()
+  const flow = await setup(t, { extra: { now: () => clock } })
+  const pass = 'correct horse battery staple'
+  await flow.auth.createUser({ email: 'henry@example.com', name: 'Henry', pass })
+  const henry = await flow.auth.signIn({ email: 'henry@example.com', pass })
+  flow.provider.addAccount({ sub: 'henry-at-corp', email: 'henry@corp.example', emailVerified: true })
+
+  const unlisted = await bearer(flow, 'POST', '/auth/oauth/corp/link', henry.token, { redirect_to: 'https://evil.example/' })
+  t.equal(unlisted.body.code, 'ERR_OAUTH_REDIRECT_NOT_ALLOWED')
+  const started = await bearer(flow, 'POST', '/auth/oauth/corp/link', henry.token, { redirect_to: AFTER })
+  t.equal(started.status, 200)
+  t.match(started.cookie, /^authcore_oauth_corp=/, 'the attempt cookie, as for a sign-in')
+  const back = await flow.provider.login(started.body.url, 'henry-at-corp')
+  const landed = new URL((await callback(flow, back, started.cookie)).location)
+  t.equal(landed.searchParams.get('linked'), 'corp', 'back to the app, linked')
+  t.equal(landed.searchParams.get('code'), null, 'with no sign-in code')
+
+  const viaCorp = await exchange(flow, (await signInAs(flow, 'henry-at-corp')).searchParams.get('code')!)
+  t.equal(viaCorp.body.user.id, henry.user.id, 'the provider now signs in as Henry')
+
+  // Someone else cannot take the identity over.
+  await flow.auth.createUser({ email: 'ivy@example.com', name: 'Ivy', pass })
+  const ivy = await flow.auth.signIn({ email: 'ivy@example.com', pass })
+  const stealing = await bearer(flow, 'POST', '/auth/oauth/corp/link', ivy.token, { redirect_to: AFTER })
+  const stolen = new URL((await callback(flow, await flow.provider.login(stealing.body.url, 'henry-at-corp'), stealing.cookie)).location)
+  t.equal(stolen.searchParams.get('error'), 'ERR_OAUTH_IDENTITY_TAKEN')
+
+  clock += 11 * 60_000
+  const refreshed = await flow.auth.refresh(henry.refreshToken!)
+  const late = await bearer(flow, 'POST', '/auth/oauth/corp/link', refreshed.token, { redirect_to: AFTER })
+  t.equal(late.body.code, 'ERR_AUTH_REAUTH_REQUIRED', 'eleven minutes on, a refreshed token is not a recent sign-in')
+})
+
+t.test('unlinking: never the last way to sign in', async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'jack-1', email: 'jack@example.com', emailVerified: true })
+  const jack = await exchange(flow, (await signInAs(flow, 'jack-1')).searchParams.get('code')!)
+  const refused = await bearer(flow, 'DELETE', '/auth/oauth/corp/link', jack.body.token)
+  t.equal(refused.status, 409)
+  t.equal(refused.body.code, 'ERR_OAUTH_LAST_SIGN_IN_METHOD', 'no password and no other provider')
+
+  const pass = 'correct horse battery staple'
+  await flow.auth.createUser({ email: 'kate@example.com', name: 'Kate', pass })
+  const kate = await flow.auth.signIn({ email: 'kate@example.com', pass })
+  flow.provider.addAccount({ sub: 'kate-1', email: 'kate@corp.example', emailVerified: true })
+  const started = await bearer(flow, 'POST', '/auth/oauth/corp/link', kate.token, { redirect_to: AFTER })
+  await callback(flow, await flow.provider.login(started.body.url, 'kate-1'), started.cookie)
+  const removed = await bearer(flow, 'DELETE', '/auth/oauth/corp/link', kate.token)
+  t.same([removed.status, removed.body], [200, { removed: 1 }], 'Kate has a password: the provider may go')
+  const after = await signInAs(flow, 'kate-1')
+  t.not(after.searchParams.get('code'), null, 'the identity is no longer hers: it makes a new account')
+  const fresh = await exchange(flow, after.searchParams.get('code')!)
+  t.not(fresh.body.user.id, kate.user.id)
+})

@@ -86,3 +86,41 @@ function safeName(name: string | undefined, email: string): string {
   }
   return normalizeName(email.slice(0, email.indexOf('@')).slice(0, 64) || 'user')
 }
+
+/**
+ * Links an identity to a signed-in user (an explicit link): refused when the
+ * identity belongs to another user; nothing to do when it is theirs already.
+ */
+export async function linkTo(ctx: PluginContext, provider: string, identity: ExternalIdentity, userId: string): Promise<void> {
+  const credentials = ctx.storage.credentials!
+  const subject = identitySubject(identity)
+  const linked = await credentials.findCredentialBySubject(IDENTITY_KIND, subject)
+  if (linked) {
+    if (linked.userId !== userId) throw new AuthError('ERR_OAUTH_IDENTITY_TAKEN')
+    return
+  }
+  try {
+    await credentials.createCredential({ id: randomUUID(), userId, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+  } catch (err) {
+    // Linked by someone else between the look-up and the insert.
+    if (isAuthError(err, 'ERR_AUTH_CREDENTIAL_EXISTS')) throw new AuthError('ERR_OAUTH_IDENTITY_TAKEN')
+    throw err
+  }
+  ctx.emit('oauth:linked', { userId, provider })
+}
+
+/**
+ * Unlinks the user's identities of one provider; refused when it would
+ * leave the user no way to sign in (no password and no other identity).
+ * Answers how many were removed.
+ */
+export async function unlink(ctx: PluginContext, provider: string, user: UserRecord): Promise<number> {
+  const credentials = ctx.storage.credentials!
+  const identities = await credentials.listCredentials(user.id, IDENTITY_KIND)
+  const mine = identities.filter((c) => c.data.provider === provider)
+  if (mine.length === 0) return 0
+  if (user.passwordHash === null && mine.length === identities.length) throw new AuthError('ERR_OAUTH_LAST_SIGN_IN_METHOD')
+  let removed = 0
+  for (const credential of mine) if (await credentials.deleteCredential(user.id, credential.id)) removed++
+  return removed
+}

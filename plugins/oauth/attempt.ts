@@ -26,6 +26,8 @@ export interface AttemptPayload {
   readonly redirectTo: string
   /** The hash of the browser's cookie value. */
   readonly browser: string
+  /** For an explicit link: the signed-in user the identity is for, and their token version then (a change since voids the attempt). */
+  readonly link?: { readonly userId: string; readonly version: number }
 }
 
 /** The cookie of a provider's attempt: one name per provider, so attempts at two providers never mix. */
@@ -37,6 +39,7 @@ export async function startAttempt(
   provider: string,
   redirectUri: string,
   redirectTo: string,
+  link?: AttemptPayload['link'],
 ): Promise<{ attempt: RedirectAttempt; browserSecret: string }> {
   const state = newOneTimeSecret()
   const browser = newOneTimeSecret()
@@ -49,6 +52,7 @@ export async function startAttempt(
   const now = ctx.now()
   const payload: AttemptPayload = {
     provider, nonce: attempt.nonce, codeVerifier: attempt.codeVerifier, redirectUri, redirectTo, browser: browser.secretHash,
+    ...(link !== undefined && { link }),
   }
   await ctx.storage.oneTimeTokens!.createToken({
     id: randomUUID(),

@@ -12,13 +12,20 @@
  *   `?error=<code>`. Never to a URL that is not listed.
  * - `POST /oauth/token {code}`: the code (single use, 60 seconds, hashed at
  *   rest) for `{ user, token, refreshToken }`, as a password sign-in.
+ * - `POST /oauth/:name/link {redirect_to}` (Bearer, a sign-in within
+ *   10 minutes): an attempt that links the provider's identity to the
+ *   caller; answers `{ url }` to send the browser to, and its cookie. The
+ *   callback then goes back to `redirect_to?linked=<name>`.
+ * - `DELETE /oauth/:name/link` (Bearer, a recent sign-in): unlinks it,
+ *   unless it is the caller's last way to sign in.
  */
 import { randomUUID } from 'node:crypto'
 import {
-  AuthError, errorResponse, hashOneTimeSecret, isAuthError, isOneTimeSecret, newOneTimeSecret, UsageError, type AuthPlugin,
-  type PluginContext, type RedirectMethod, type RequestContext, type RouteDeclaration, type SignedIn,
+  AuthError, errorResponse, hashOneTimeSecret, isAuthError, isOneTimeSecret, jsonResponse as json, newOneTimeSecret, UsageError,
+  type AccessClaims, type AuthPlugin, type PluginContext, type RedirectMethod, type RequestContext, type RouteDeclaration, type SignedIn,
+  type UserRecord,
 } from '../../lib/index.js'
-import { userFor } from './accounts.js'
+import { linkTo, unlink, userFor } from './accounts.js'
 import { ATTEMPT_TTL_SECONDS, consumeAttempt, cookieName, findAttempt, readCookie, sameBrowser, startAttempt } from './attempt.js'
 
 declare module '../../lib/index.js' {
@@ -32,6 +39,8 @@ declare module '../../lib/index.js' {
     ERR_OAUTH_EMAIL_REQUIRED: true
     ERR_OAUTH_EMAIL_UNVERIFIED: true
     ERR_OAUTH_CODE_INVALID: true
+    ERR_OAUTH_IDENTITY_TAKEN: true
+    ERR_OAUTH_LAST_SIGN_IN_METHOD: true
   }
   interface AuthEvents {
     /** A provider's identity was linked to an existing account (by the trusted-provider rule). */
@@ -44,6 +53,16 @@ declare module '../../lib/index.js' {
 /** The one-time-token purpose of the codes handed to the app. */
 const CODE_PURPOSE = 'oauth:code'
 const CODE_TTL_SECONDS = 60
+
+/** How recent a sign-in linking and unlinking need. */
+const RECENT_SIGN_IN_MS = 10 * 60_000
+
+const linkInput = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['redirect_to'],
+  properties: { redirect_to: { type: 'string', minLength: 1, maxLength: 2048 } },
+}
 
 const tokenInput = {
   type: 'object',
@@ -75,13 +94,36 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
     return `${cookieName(method.name)}=${value}; Path=${ctx.auth.basePath}/oauth/${method.name}/callback; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
   }
 
-  async function authorize(ctx: PluginContext, method: RedirectMethod, query: URLSearchParams): Promise<Response> {
-    const redirectTo = query.get('redirect_to')
-    // Exact match only: a prefix or pattern match is how open redirects happen.
+  /** A listed `redirect_to`: exact match only (a prefix or pattern match is how open redirects happen). */
+  const listed = (ctx: PluginContext, redirectTo: string | null): string => {
     if (redirectTo === null || !ctx.redirectUrls.includes(redirectTo)) throw new AuthError('ERR_OAUTH_REDIRECT_NOT_ALLOWED')
+    return redirectTo
+  }
+
+  async function authorize(ctx: PluginContext, method: RedirectMethod, query: URLSearchParams): Promise<Response> {
+    const redirectTo = listed(ctx, query.get('redirect_to'))
     const { attempt, browserSecret } = await startAttempt(ctx, method.name, callbackUrl(ctx, method), redirectTo)
     const url = await method.authorizationUrl(attempt)
     return redirect(url.href, [cookie(ctx, method, browserSecret, ATTEMPT_TTL_SECONDS)])
+  }
+
+  /** The caller as stored, if they signed in (not refreshed) within the last 10 minutes. */
+  async function recentCaller(ctx: PluginContext, claims: AccessClaims): Promise<UserRecord> {
+    const user = await ctx.storage.findUserById(claims.sub)
+    if (!user || user.disabled || (claims.ver ?? 0) !== user.tokenVersion) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
+    const signedIn = await ctx.signedInAt(claims)
+    if (!signedIn || ctx.now() - signedIn.getTime() > RECENT_SIGN_IN_MS) throw new AuthError('ERR_AUTH_REAUTH_REQUIRED')
+    return user
+  }
+
+  async function startLink(ctx: PluginContext, method: RedirectMethod, claims: AccessClaims, redirectTo: string): Promise<Response> {
+    const user = await recentCaller(ctx, claims)
+    const link = { userId: user.id, version: user.tokenVersion }
+    const { attempt, browserSecret } = await startAttempt(ctx, method.name, callbackUrl(ctx, method), listed(ctx, redirectTo), link)
+    const url = await method.authorizationUrl(attempt)
+    const response = json(200, { url: url.href })
+    response.headers.append('set-cookie', cookie(ctx, method, browserSecret, ATTEMPT_TTL_SECONDS))
+    return response
   }
 
   async function callback(ctx: PluginContext, method: RedirectMethod, request: Request, query: URLSearchParams): Promise<Response> {
@@ -111,6 +153,20 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
       // Why (a bad signature, a wrong nonce) is for the server's logs, not the redirect.
       ctx.reportError(err)
       return fail('ERR_OAUTH_VERIFICATION_FAILED')
+    }
+    if (payload.link) {
+      // An explicit link: for the user who asked, as they were when they asked.
+      const owner = await ctx.storage.findUserById(payload.link.userId)
+      if (!owner || owner.disabled || owner.tokenVersion !== payload.link.version) return fail('ERR_AUTH_TOKEN_REVOKED')
+      try {
+        await linkTo(ctx, method.name, identity, owner.id)
+      } catch (err) {
+        if (isAuthError(err)) return fail(err.code)
+        throw err
+      }
+      const back = new URL(payload.redirectTo)
+      back.searchParams.set('linked', method.name)
+      return redirect(back.href, [clear])
     }
     let user
     try {
@@ -161,6 +217,20 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
         }
       },
     },
+    {
+      method: 'POST' as const,
+      path: `/oauth/${method.name}/link`,
+      auth: 'bearer' as const,
+      input: linkInput,
+      rateLimit: 'authorize',
+      handler: async (call, ctx) => startLink(ctx, method, call.claims!, (call.body as { redirect_to: string }).redirect_to),
+    },
+    {
+      method: 'DELETE' as const,
+      path: `/oauth/${method.name}/link`,
+      auth: 'bearer' as const,
+      handler: async (call, ctx) => ({ removed: await unlink(ctx, method.name, await recentCaller(ctx, call.claims!)) }),
+    },
   ])
   routes.push({
     method: 'POST',
@@ -188,6 +258,8 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
       ERR_OAUTH_ACCOUNT_EXISTS: { status: 409, message: 'An account with this email exists: sign in to it, then link this provider', description: 'A first sign-in with a provider whose email belongs to an existing account links only if both emails are verified and the provider is in `trustedProviders`.' },
       ERR_OAUTH_EMAIL_REQUIRED: { status: 400, message: 'The provider did not share an email address', description: 'A new account needs an email the provider shares (ask for the email scope).' },
       ERR_OAUTH_EMAIL_UNVERIFIED: { status: 400, message: 'The provider has not verified this email address', description: 'A new account is made only for an address the provider verified.' },
+      ERR_OAUTH_IDENTITY_TAKEN: { status: 409, message: 'This provider account is linked to another user', description: 'An explicit link named a provider identity that already signs in another user; unlink it there first.' },
+      ERR_OAUTH_LAST_SIGN_IN_METHOD: { status: 409, message: 'This is your only way to sign in', description: 'Unlinking would leave the account with no password and no other provider; set a password or link another provider first.' },
       ERR_OAUTH_CODE_INVALID: { status: 400, message: 'This sign-in code is not valid', description: 'The code from the callback redirect is unknown, expired (60 seconds) or already used.' },
     },
     events: ['oauth:linked', 'oauth:failed'],
