@@ -24,7 +24,7 @@ export type { AccessClaims } from './tokens/claims.js'
 // Plugin contract: plugins, sign-in methods, their routes, and framework adapters
 export type {
   AdapterFactory, AuthPlugin, CredentialsMethod, ExternalIdentity, MethodContext, PluginAuth, PluginContext, PluginContributions,
-  PluginRequirement, RedirectAttempt, UpdateUserOptions, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
+  PluginRequirement, ProviderTokens, RedirectAttempt, UpdateUserOptions, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
   SignInMethod, SignInOutcome,
 } from './plugin-types.js'
 

@@ -102,6 +102,21 @@ export interface PluginContext {
    */
   keyedHash(value: string): string
   /**
+   * Encrypts `plaintext` (AES-256-GCM, a fresh nonce each time) under a
+   * server key derived from the signing key, bound to `label` (say what the
+   * value is: `'oauth:provider-tokens'`): for secrets a plugin must keep at
+   * rest and read back (a provider's tokens, a TOTP seed). The result is a
+   * string for a JSON field. Rotating the signing key makes older values
+   * unreadable. `ERR_AUTH_NO_SIGNING_KEY` on a verify-only instance.
+   */
+  seal(plaintext: string, label: string): string
+  /**
+   * Decrypts what {@link PluginContext.seal} made with the same `label`;
+   * `ERR_AUTH_KEY_INVALID` when it was sealed under another key or label,
+   * or was altered.
+   */
+  unseal(sealed: string, label: string): string
+  /**
    * When the caller signed in to the session their access token came from
    * (its `sid`): the sign-in, not the latest refresh. Undefined when the
    * token names no live session of that user (no session storage, signed
@@ -295,6 +310,18 @@ export interface ExternalIdentity {
   emailVerified?: boolean
   /** A display name, if the provider gives one. */
   name?: string
+  /** The provider's own tokens, when the method was asked to keep them (stored encrypted with the identity). */
+  tokens?: ProviderTokens
+}
+
+/** A provider's tokens for calling its APIs on the user's behalf. */
+export interface ProviderTokens {
+  readonly accessToken: string
+  readonly refreshToken?: string
+  /** ISO 8601, when the access token expires (if the provider said). */
+  readonly expiresAt?: string
+  /** The scopes granted, space-separated (if the provider said). */
+  readonly scope?: string
 }
 
 /** One sign-in attempt's values, made and kept by AuthCore, checked on the way back. */

@@ -11,6 +11,7 @@ import type { RateLimitSettings } from './rate-limit/settings.js'
 import { signInProven } from './operations/credentials.js'
 import { updateAndRevoke } from './operations/sessions.js'
 import { MailQueue } from './mail-queue.js'
+import { sealText, unsealText } from './tokens/seal.js'
 import type { AccountEmailService } from './account-email-types.js'
 import { toPublicUser } from './users/public-user.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
@@ -186,6 +187,16 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
       // Namespaced by the plugin: one plugin's hashes never match another's.
       return createHmac('sha256', core.pluginKey).update(`${owner}\0${value}`).digest('base64url')
     },
+    seal(plaintext, label) {
+      if (typeof plaintext !== 'string' || typeof label !== 'string' || label === '') throw new UsageError(`plugin '${owner}': seal needs a string and a label`)
+      if (!core.sealKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
+      return sealText(core.sealKey, plaintext, label)
+    },
+    unseal(sealed, label) {
+      if (typeof sealed !== 'string' || typeof label !== 'string' || label === '') throw new UsageError(`plugin '${owner}': unseal needs a string and a label`)
+      if (!core.sealKey) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
+      return unsealText(core.sealKey, sealed, label)
+    },
     async signedInAt(claims) {
       const sessions = core.storage.sessions
       if (!sessions || typeof claims?.sid !== 'string' || typeof claims.sub !== 'string') return undefined
@@ -278,6 +289,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     }),
     refreshKey: ring.refreshKey,
     pluginKey: ring.pluginKey,
+    sealKey: ring.sealKey,
     issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
     forgetUser,
     accountEmail: input.accountEmail,

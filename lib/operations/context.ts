@@ -30,6 +30,8 @@ export interface CoreContext {
   readonly refreshKey: Buffer | undefined
   /** The server key plugins' keyed hashes use; undefined without a signing key. */
   readonly pluginKey: Buffer | undefined
+  /** The server key plugins encrypt at rest with; undefined without a signing key. */
+  readonly sealKey: Buffer | undefined
   /** Drops what this instance caches about a user (verified tokens, token version) after a change. */
   forgetUser(userId: string): void
   /** Account mail (reset, verification, email change), when a mailer is set. */

@@ -29,6 +29,8 @@ export interface KeyRing {
   readonly refreshKey: Buffer | undefined
   /** A second derived key, for plugins' keyed hashes of short secrets (`PluginContext.keyedHash`). Undefined without a signing key. */
   readonly pluginKey: Buffer | undefined
+  /** A third, for what plugins encrypt at rest (`PluginContext.seal`). Undefined without a signing key. */
+  readonly sealKey: Buffer | undefined
 }
 
 /** HKDF of the signing key's material for one purpose (refresh-token successors, plugins' keyed hashes). */
@@ -67,5 +69,6 @@ export async function buildKeyRing(keys: readonly NormalizedKey[]): Promise<KeyR
   const signer = keys.find((k) => k.use === 'sign' && (k.secret || k.privateKey))
   const refreshKey = signer && deriveKey(signer, 'refresh-token-successor')
   const pluginKey = signer && deriveKey(signer, 'plugin-keyed-hash')
-  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks), refreshKey, pluginKey })
+  const sealKey = signer && deriveKey(signer, 'plugin-seal')
+  return Object.freeze({ signing, verifying: Object.freeze(verifying), publicJwks: Object.freeze(publicJwks), refreshKey, pluginKey, sealKey })
 }

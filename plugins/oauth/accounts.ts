@@ -9,7 +9,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import {
-  AuthError, isAuthError, normalizeEmail, normalizeName, type ExternalIdentity, type PluginContext, type UserRecord,
+  AuthError, isAuthError, normalizeEmail, normalizeName, type ExternalIdentity, type PluginContext, type ProviderTokens, type UserRecord,
 } from '../../lib/index.js'
 
 /** The credential kind of linked identities. */
@@ -20,9 +20,23 @@ export function identitySubject(identity: Pick<ExternalIdentity, 'issuer' | 'sub
   return createHash('sha256').update(`${identity.issuer}\0${identity.subject}`).digest('base64url')
 }
 
-/** What is kept about a linked identity (never a provider token). */
-function identityData(provider: string, identity: ExternalIdentity): Record<string, unknown> {
-  return { provider, issuer: identity.issuer, subject: identity.subject, ...(identity.email !== undefined && { email: identity.email }) }
+/** The label provider tokens are sealed under. */
+const TOKENS_LABEL = 'oauth:provider-tokens'
+
+/** What is kept about a linked identity; the provider's tokens only when the method keeps them, and then sealed. */
+function identityData(ctx: PluginContext, provider: string, identity: ExternalIdentity): Record<string, unknown> {
+  return {
+    provider, issuer: identity.issuer, subject: identity.subject,
+    ...(identity.email !== undefined && { email: identity.email }),
+    ...(identity.tokens !== undefined && { tokens: ctx.seal(JSON.stringify(identity.tokens), TOKENS_LABEL) }),
+  }
+}
+
+/** The provider tokens kept for a user's identity at `provider`, opened; undefined when none are kept. */
+export async function providerTokens(ctx: PluginContext, userId: string, provider: string): Promise<ProviderTokens | undefined> {
+  const identities = await ctx.storage.credentials!.listCredentials(userId, IDENTITY_KIND)
+  const sealed = identities.find((c) => c.data.provider === provider && typeof c.data.tokens === 'string')?.data.tokens as string | undefined
+  return sealed === undefined ? undefined : (JSON.parse(ctx.unseal(sealed, TOKENS_LABEL)) as ProviderTokens)
 }
 
 /** The user an identity signs in as: found by the identity, created, or linked by the rules above. */
@@ -33,6 +47,9 @@ export async function userFor(ctx: PluginContext, provider: string, identity: Ex
   if (linked) {
     const user = await ctx.storage.findUserById(linked.userId)
     if (!user || user.disabled) throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
+    // Fresh provider tokens replace the kept ones; a concurrent sign-in that wrote first wins (its tokens are as fresh).
+    const data = identityData(ctx, provider, identity)
+    await ctx.storage.credentials!.updateCredential(user.id, linked.id, linked.version, { data, lastUsedAt: new Date(ctx.now()) })
     return { user, created: false }
   }
   if (identity.email === undefined || identity.email === '') throw new AuthError('ERR_OAUTH_EMAIL_REQUIRED')
@@ -47,7 +64,7 @@ export async function userFor(ctx: PluginContext, provider: string, identity: Ex
     // Only a verified email on both sides, from a provider the app trusts with it, links by itself.
     const links = identity.emailVerified === true && existing.emailVerified && !existing.disabled && ctx.trustedProviders.has(provider)
     if (!links) throw new AuthError('ERR_OAUTH_ACCOUNT_EXISTS')
-    await credentials.createCredential({ id: randomUUID(), userId: existing.id, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+    await credentials.createCredential({ id: randomUUID(), userId: existing.id, kind: IDENTITY_KIND, subject, data: identityData(ctx, provider, identity) })
     ctx.emit('oauth:linked', { userId: existing.id, provider })
     return { user: existing, created: false }
   }
@@ -62,7 +79,7 @@ export async function userFor(ctx: PluginContext, provider: string, identity: Ex
         id: randomUUID(), email: email.email, emailKey: email.key, name: normalizeName(signUp.input.name), role: ctx.defaultRole,
         passwordHash: null, emailVerified: true,
       })
-      await tx.credentials!.createCredential({ id: randomUUID(), userId: created.id, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+      await tx.credentials!.createCredential({ id: randomUUID(), userId: created.id, kind: IDENTITY_KIND, subject, data: identityData(ctx, provider, identity) })
       return created
     })
     ctx.userCreated(user)
@@ -100,7 +117,7 @@ export async function linkTo(ctx: PluginContext, provider: string, identity: Ext
     return
   }
   try {
-    await credentials.createCredential({ id: randomUUID(), userId, kind: IDENTITY_KIND, subject, data: identityData(provider, identity) })
+    await credentials.createCredential({ id: randomUUID(), userId, kind: IDENTITY_KIND, subject, data: identityData(ctx, provider, identity) })
   } catch (err) {
     // Linked by someone else between the look-up and the insert.
     if (isAuthError(err, 'ERR_AUTH_CREDENTIAL_EXISTS')) throw new AuthError('ERR_OAUTH_IDENTITY_TAKEN')

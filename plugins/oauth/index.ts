@@ -26,6 +26,8 @@ import {
   type UserRecord,
 } from '../../lib/index.js'
 import { linkTo, unlink, userFor } from './accounts.js'
+
+export { providerTokens } from './accounts.js'
 import { ATTEMPT_TTL_SECONDS, consumeAttempt, cookieName, findAttempt, readCookie, sameBrowser, startAttempt } from './attempt.js'
 
 declare module '../../lib/index.js' {
