@@ -3,7 +3,9 @@
  * plugin itself, another each transaction (bound to its `Transaction`).
  *
  * A session is live while it is neither consumed nor revoked and both its
- * absolute and idle expiries are after `now`; revocations touch only live rows.
+ * absolute and idle expiries are after `now` (one expiring exactly at `now`
+ * is expired); revocations touch only live rows, and deleteExpiredSessions
+ * deletes every row that is expired at `now`.
  */
 import { UsageError, type NewSession, type RotateResult, type SessionRecord, type SessionStore } from '../../../lib/index.js'
 import { assertDate, assertString } from './arguments.js'
@@ -99,7 +101,8 @@ export class KyselySessionStore extends TableStore implements SessionStore {
     const time = this.engine.encodeTime(now)
     return this.query(async () => {
       const result = await this.db.deleteFrom(this.table)
-        .where((eb) => eb.or([eb('expires_at', '<', time), eb('idle_expires_at', '<', time)]))
+        // At or before now: a session expiring exactly at now is not live (listing and revoking agree).
+        .where((eb) => eb.or([eb('expires_at', '<=', time), eb('idle_expires_at', '<=', time)]))
         .executeTakeFirst()
       return Number(result.numDeletedRows)
     })
