@@ -55,8 +55,10 @@ if (await serverReachable(t, 'Redis', url, () => admin.ping())) {
     destroy: async (scope) => {
       const client = clients.get(scope)
       clients.delete(scope)
-      await client?.quit()
+      if (client?.status === 'ready') await client.quit()
+      client?.disconnect()
     },
+    breakConnection: (_store, scope) => clients.get(scope)?.disconnect(),
   })
 
   runRateLimitStoreConformance(t, {

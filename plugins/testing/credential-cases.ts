@@ -52,6 +52,18 @@ export function credentialCases(t: ConformanceTest, options: StorageConformanceO
     t.ok(await credentials.createCredential(newCredential('u2', { subject: 'Sub-1' })), 'a subject differing in case is another subject')
   }))
 
+  t.test('createCredential with a taken id is ERR_AUTH_STORAGE_FAILED and changes nothing (ids are unique: never overwrite)', (t) =>
+    withPlugin(options, async (plugin) => {
+      const credentials = storeOf(t, plugin, 'credentials')
+      const first = await credentials.createCredential(newCredential('u1'))
+      const again = newCredential('u2', { id: first.id })
+      await rejectsWith(t, credentials.createCredential(again), 'ERR_AUTH_STORAGE_FAILED', 'rule: credential ids are unique, a duplicate id is refused')
+      t.same(plainCredential(await credentials.findCredential('u1', first.id)), plainCredential(first),
+        'rule: the credential holding the id is unchanged (not overwritten)')
+      t.equal(await credentials.findCredentialBySubject(again.kind, again.subject), undefined, 'the refused credential was not stored')
+      t.same(await credentials.listCredentials('u2'), [], 'nothing was stored for the other user')
+    }))
+
   t.test(`${RACERS} concurrent creates of one subject: one credential, the rest ERR_AUTH_CREDENTIAL_EXISTS`, (t) => withPlugin(options, async (plugin) => {
     const credentials = storeOf(t, plugin, 'credentials')
     const results = await Promise.allSettled(

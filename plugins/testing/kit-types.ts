@@ -1,12 +1,18 @@
 /**
  * Types of the storage conformance kit. The kit takes the test object from
- * its caller and declares only the slice of tap's `Test` it uses, so it has
- * no runtime or type dependency on tap.
+ * its caller and declares only the slice of a test runner it uses, so it
+ * depends on no runner: a tap `t` fits as it is, `fromNodeTest(t)` adapts a
+ * node:test one, and any other runner needs an object of these six methods.
  */
 import type { RateLimitStore, StoragePlugin } from '../../lib/index.js'
 
-/** The members of a tap `Test` the kit uses (a tap `t` satisfies it). */
+/**
+ * What the kit asks of a test runner (a tap `t` satisfies it; `fromNodeTest`
+ * adapts node:test). Subtests must run one at a time, and a failed check
+ * must not stop the subtest: the kit reports every failure it finds.
+ */
 export interface ConformanceTest {
+  /** Runs `fn` as a subtest named `name`; the returned value settles when it has ended (a promise, under tap). */
   test(name: string, fn: (t: ConformanceTest) => unknown): unknown
   ok(value: unknown, message: string): unknown
   equal(found: unknown, wanted: unknown, message: string): unknown
@@ -40,7 +46,9 @@ export interface StorageConformanceOptions {
   breakConnection?(plugin: StoragePlugin, scope: string): unknown
   /**
    * Set false when two plugins created with the same scope cannot share data
-   * (an in-memory store); the cross-instance tests are then skipped. Default true.
+   * (an in-memory store); the cross-instance cases (three instances
+   * initialising one storage; `close()` of one leaving what it was given
+   * open for the next) are then reported as skipped. Default true.
    */
   sharedScope?: boolean
 }
@@ -64,4 +72,11 @@ export interface RateLimitConformanceOptions {
    * `now`, and allows a few milliseconds of drift in `resetAt`. Default false.
    */
   ownClock?: boolean
+  /**
+   * Makes the backend go away under a live store (end the client or pool you
+   * passed it). When given, the kit checks that every operation then rejects
+   * with `ERR_AUTH_STORAGE_UNAVAILABLE` carrying the backend's error as
+   * `cause`; without it those cases are reported as skipped.
+   */
+  breakConnection?(store: RateLimitStore, scope: string): unknown
 }

@@ -1,7 +1,7 @@
 /** Conformance: init() idempotence and concurrency, close(), and a database that goes away. */
 import type { StoragePlugin } from '../../lib/index.js'
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
-import { describe, hasCode, newScope, newSession, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
+import { announceSkip, describe, hasCode, newScope, newSession, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
 import { newCredential, newToken, PURPOSE } from './record-helpers.js'
 
 /** Registers the lifecycle subtests. */
@@ -13,8 +13,11 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
     t.equal((await plugin.findUserById(user.id))?.id, user.id, 'data survives repeated init')
   }))
 
-  if (options.sharedScope !== false) {
-    t.test('two instances initialising the same storage at once', async (t) => {
+  if (options.sharedScope === false) {
+    announceSkip(t, `${options.name}: cross-instance cases`, 'sharedScope is false, so three instances initialising one storage, and ' +
+      "close() leaving open what the plugin was given, were not checked")
+  } else {
+    t.test('three instances initialising the same storage at once', async (t) => {
       const scope = newScope()
       const plugins: StoragePlugin[] = []
       try {
@@ -27,6 +30,26 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
           'uniqueness holds across instances')
       } finally {
         for (const p of plugins) await p.close()
+        await options.destroy?.(scope)
+      }
+    })
+
+    t.test('close() releases only what the plugin opened: a plugin created for the same scope afterwards reaches the data', async (t) => {
+      const scope = newScope()
+      const first = await options.create(scope)
+      let second: StoragePlugin | undefined
+      try {
+        await first.init()
+        const user = await first.createUser(newUser('after-close'))
+        await first.close()
+        second = await options.create(scope)
+        await second.init()
+        t.equal((await second.findUserById(user.id))?.id, user.id, 'the data is reached through the next plugin')
+      } catch (err) {
+        t.fail(`rule: close() leaves open a connection, pool or database the plugin was given (the next plugin for the scope failed: ${describe(err)})`)
+      } finally {
+        await first.close()
+        await second?.close()
         await options.destroy?.(scope)
       }
     })
@@ -51,7 +74,7 @@ export function lifecycleCases(t: ConformanceTest, options: StorageConformanceOp
 
   const breakConnection = options.breakConnection
   if (breakConnection === undefined) {
-    t.comment(`${options.name}: no breakConnection given, the database-gone tests are skipped`)
+    announceSkip(t, `${options.name}: database-gone cases`, 'no breakConnection given, so operations after the database goes away were not checked')
     return
   }
 

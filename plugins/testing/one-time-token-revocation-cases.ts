@@ -1,7 +1,7 @@
 /** Conformance (one-time tokens): revocation, clean-up, duplicates, concurrent consumes and transactions. */
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
-import { describe, newUser, withPlugin } from './kit-helpers.js'
-import { inFailedTransaction, newToken, PURPOSE, storeOf, tokenState } from './record-helpers.js'
+import { describe, newUser, rejectsWith, withPlugin } from './kit-helpers.js'
+import { inFailedTransaction, newToken, plainToken, PURPOSE, storeOf, tokenState } from './record-helpers.js'
 
 const RACERS = 50
 const CREATORS = 20
@@ -127,6 +127,19 @@ export function oneTimeTokenRevocationCases(t: ConformanceTest, options: Storage
     t.equal((await tokens.findToken(PURPOSE, first.secretHash, now))?.id, first.id, 'the first token is intact and usable: the revocation rolled back')
     t.same(tokenState(await tokens.lookupToken(PURPOSE, first.secretHash)), { consumedAt: null, revoked: false }, 'and not marked revoked')
   }))
+
+  t.test('createToken with a taken id is ERR_AUTH_STORAGE_FAILED and changes nothing, even with revokeOthers (ids are unique: never overwrite)', (t) =>
+    withPlugin(options, async (plugin) => {
+      const tokens = storeOf(t, plugin, 'oneTimeTokens')
+      const now = new Date()
+      const first = await tokens.createToken(newToken('u1', now))
+      const again = newToken('u1', now, { id: first.id })
+      await rejectsWith(t, tokens.createToken(again, { revokeOthers: true }), 'ERR_AUTH_STORAGE_FAILED',
+        'rule: one-time-token ids are unique, a duplicate id is refused')
+      t.same(plainToken(await tokens.lookupToken(PURPOSE, first.secretHash)), plainToken(first),
+        'rule: the token holding the id is unchanged (not overwritten, not revoked)')
+      t.equal(await tokens.lookupToken(PURPOSE, again.secretHash), undefined, 'the refused token was not stored')
+    }))
 
   t.test(`${RACERS} concurrent consumes of one token: exactly one wins`, (t) => withPlugin(options, async (plugin) => {
     const tokens = storeOf(t, plugin, 'oneTimeTokens')

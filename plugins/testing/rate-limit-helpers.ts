@@ -4,12 +4,12 @@ import type { ConformanceTest, RateLimitConformanceOptions } from './kit-types.j
 import { newScope } from './kit-helpers.js'
 
 /** Runs `fn` with a fresh store; closes it (if it can be) and destroys the scope afterwards. */
-export async function withStore(options: RateLimitConformanceOptions, fn: (store: RateLimitStore) => Promise<void>): Promise<void> {
+export async function withStore(options: RateLimitConformanceOptions, fn: (store: RateLimitStore, scope: string) => Promise<void>): Promise<void> {
   const scope = newScope()
   let store: RateLimitStore | undefined
   try {
     store = await options.create(scope)
-    await fn(store)
+    await fn(store, scope)
   } finally {
     await store?.close?.()
     await options.destroy?.(scope)

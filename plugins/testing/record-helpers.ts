@@ -6,6 +6,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type {
   CredentialRecord, NewCredential, NewOneTimeToken, OneTimeTokenRecord, StoragePlugin, TransactionStore,
 } from '../../lib/index.js'
+import { ms } from './kit-helpers.js'
 import type { ConformanceTest } from './kit-types.js'
 
 /** The purpose the token cases use unless they say otherwise. */
@@ -32,18 +33,17 @@ export function newToken(userId: string | null, now: Date, overrides: Partial<Ne
  * loosely, and 0 must not pass for false).
  */
 export function plainToken(token: OneTimeTokenRecord | NewOneTimeToken | undefined): unknown {
-  if (token === undefined) return undefined
-  const consumedAt = (token as Partial<OneTimeTokenRecord>).consumedAt ?? null
+  if (token === undefined || token === null) return token
   const revoked = 'consumedAt' in token ? strictBoolean((token as OneTimeTokenRecord).revoked) : false
   return {
     id: token.id, purpose: token.purpose, userId: token.userId, secretHash: token.secretHash, payload: token.payload,
-    createdAt: token.createdAt.getTime(), expiresAt: token.expiresAt.getTime(), consumedAt: consumedAt?.getTime() ?? null, revoked,
+    createdAt: ms(token.createdAt), expiresAt: ms(token.expiresAt), consumedAt: ms((token as Partial<OneTimeTokenRecord>).consumedAt), revoked,
   }
 }
 
 /** What spent a token, as `{ consumedAt (milliseconds or null), revoked }`, for the lookupToken cases; undefined stays undefined. */
 export function tokenState(token: OneTimeTokenRecord | undefined): unknown {
-  return token === undefined ? undefined : { consumedAt: token.consumedAt?.getTime() ?? null, revoked: strictBoolean(token.revoked) }
+  return token === undefined || token === null ? token : { consumedAt: ms(token.consumedAt), revoked: strictBoolean(token.revoked) }
 }
 
 // A boolean as it is; anything else as a description that equals no boolean, even loosely.
@@ -58,8 +58,8 @@ export function newCredential(userId: string, overrides: Partial<NewCredential> 
 
 /** A credential's comparable fields (Dates as milliseconds). */
 export function plainCredential(credential: CredentialRecord | undefined): unknown {
-  if (credential === undefined) return undefined
-  return { ...credential, createdAt: credential.createdAt.getTime(), lastUsedAt: credential.lastUsedAt?.getTime() ?? null }
+  if (credential === undefined || credential === null) return credential
+  return { ...credential, createdAt: ms(credential.createdAt), lastUsedAt: ms(credential.lastUsedAt) }
 }
 
 /** The optional stores a plugin, and a transaction of it, may offer. */

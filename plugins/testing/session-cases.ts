@@ -74,6 +74,37 @@ export function sessionCases(t: ConformanceTest, options: StorageConformanceOpti
     t.equal(await sessions.deleteExpiredSessions(at(3_600_001)), 4, 'an hour later every idle expiry has passed')
   }))
 
+  t.test('createSession with a taken id is ERR_AUTH_STORAGE_FAILED and changes nothing (ids are unique: never overwrite)', (t) =>
+    withPlugin(options, async (plugin) => {
+      const sessions = sessionsOf(t, plugin)
+      const now = new Date()
+      const first = await sessions.createSession(newSession('dup-user', now))
+      const again = newSession('dup-other', now, { id: first.id, familyId: 'other-family' })
+      await rejectsWith(t, sessions.createSession(again), 'ERR_AUTH_STORAGE_FAILED', 'rule: session ids are unique, a duplicate id is refused')
+      t.same(plainSession(await sessions.findSession(first.id)), plainSession(first), 'rule: the session holding the id is unchanged (not overwritten)')
+      t.same(await sessions.listUserSessions('dup-other', now), [], 'nothing was stored for the other user')
+    }))
+
+  t.test('a session expiring exactly at now is expired everywhere: not listed, not revoked, deleted by deleteExpiredSessions(now)', (t) =>
+    withPlugin(options, async (plugin) => {
+      const sessions = sessionsOf(t, plugin)
+      const now = new Date()
+      const at = (ms: number) => new Date(now.getTime() + ms)
+      const absolute = await sessions.createSession(newSession('edge', at(-1000), { expiresAt: now }))
+      const idle = await sessions.createSession(newSession('edge', at(-1000), { idleExpiresAt: now }))
+      const live = await sessions.createSession(newSession('edge', at(-1000), { expiresAt: at(1), idleExpiresAt: at(1) }))
+      const rule = 'rule: a session is live while both expiries are after now, so one expiring at now is expired'
+      t.same((await sessions.listUserSessions('edge', now)).map((s) => s.id), [live.id], `${rule} (listUserSessions lists only the one expiring 1 ms later)`)
+      t.equal(await sessions.revokeFamily(absolute.familyId, now), 0, `${rule} (revokeFamily leaves it)`)
+      t.equal(await sessions.revokeUserSessions('edge', now), 1, `${rule} (revokeUserSessions revokes only the live one)`)
+      t.same([(await sessions.findSession(absolute.id))?.revokedAt, (await sessions.findSession(idle.id))?.revokedAt], [null, null],
+        `${rule} (neither expired one was marked revoked)`)
+      t.equal(await sessions.deleteExpiredSessions(now), 2, `${rule} (deleteExpiredSessions(now) deletes both)`)
+      t.same([await sessions.findSession(absolute.id), await sessions.findSession(idle.id)], [undefined, undefined], 'both are gone')
+      t.ok(await sessions.findSession(live.id), 'the one expiring 1 ms later stays')
+      t.equal(await sessions.deleteExpiredSessions(at(1)), 1, 'and goes 1 ms later')
+    }))
+
   t.test('session operations after close() reject with ERR_AUTH_STORAGE_UNAVAILABLE', async (t) => {
     const scope = newScope()
     const plugin = await options.create(scope)

@@ -1,6 +1,6 @@
 /** Conformance: transaction() commits together or not at all. */
 import type { ConformanceTest, StorageConformanceOptions } from './kit-types.js'
-import { hasCode, newUser, plain, rejectsWith, withPlugin } from './kit-helpers.js'
+import { describe, hasCode, newUser, plain, rejectsWith, sleep, withPlugin } from './kit-helpers.js'
 
 /** Registers the transaction subtests. */
 export function transactionCases(t: ConformanceTest, options: StorageConformanceOptions): void {
@@ -58,4 +58,31 @@ export function transactionCases(t: ConformanceTest, options: StorageConformance
     t.equal((await plugin.findUserById(a.id))?.name, 'in tx', 'committed update visible')
     t.equal(await plugin.findUserById(b.id), undefined, 'committed delete visible')
   }))
+
+  t.test('isolation: outside a transaction its writes are not seen before it commits, and a write made meanwhile survives its rollback', (t) =>
+    withPlugin(options, async (plugin) => {
+      const inside = newUser('iso-inside')
+      const outside = newUser('iso-outside')
+      const fault = new Error('injected fault')
+      let release = () => {}
+      const gate = new Promise<void>((resolve) => { release = resolve })
+      let wrote = () => {}
+      const written = new Promise<void>((resolve) => { wrote = resolve })
+      const settled = plugin.transaction(async (tx) => {
+        await tx.createUser(inside)
+        wrote()
+        await gate
+        throw fault
+      }).then(() => undefined, (err: unknown) => err)
+      await Promise.race([written, settled])
+      // Both may wait for the transaction (a lock, a single connection): they are not awaited until it has ended.
+      const read = plugin.findUserById(inside.id).then((user) => user?.id, describe)
+      const write = plugin.createUser(outside).then(() => 'created', describe)
+      await sleep(50)
+      release()
+      t.equal(await settled, fault, "the transaction's own error")
+      t.equal(await read, undefined, 'rule: no dirty reads (a read outside saw a write of a transaction that then rolled back)')
+      t.equal(await write, 'created', 'a write outside the transaction succeeds')
+      t.ok(await plugin.findUserById(outside.id), "rule: a rollback undoes only the transaction's own writes (a user created outside meanwhile is gone)")
+    }))
 }
