@@ -61,7 +61,10 @@ export interface CredentialPatch {
  * a TypeError, before anything is written.
  */
 export interface CredentialStore {
-  /** Inserts a credential at version 0; a duplicate (kind, subject) throws `ERR_AUTH_CREDENTIAL_EXISTS` (enforced by the database). */
+  /**
+   * Inserts a credential at version 0; a duplicate (kind, subject) throws `ERR_AUTH_CREDENTIAL_EXISTS` (enforced
+   * by the database), a duplicate id `ERR_AUTH_STORAGE_FAILED` (never overwritten).
+   */
   createCredential(credential: NewCredential): Promise<CredentialRecord>
   /** The credential of this kind and subject, whoever holds it (how a sign-in finds its user). */
   findCredentialBySubject(kind: string, subject: string): Promise<CredentialRecord | undefined>

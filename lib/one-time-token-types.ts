@@ -64,7 +64,8 @@ export interface OneTimeTokenStore {
    * consumed (at that instant) in the same transaction (a new reset link
    * voids the older ones); `revokeOthers` on a token without a user is a
    * TypeError. A payload over the size limit is a TypeError; a duplicate
-   * secret hash is an AuthError, and then nothing is inserted or revoked.
+   * secret hash or id is `ERR_AUTH_STORAGE_FAILED`, and then nothing is
+   * inserted or revoked (an existing token is never overwritten).
    */
   createToken(token: NewOneTimeToken, options?: { revokeOthers?: boolean }): Promise<OneTimeTokenRecord>
   /** The usable token (not consumed, `expiresAt` after `now`) of this purpose and secret hash, without consuming it. */

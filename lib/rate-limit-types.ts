@@ -24,7 +24,7 @@ export interface RateLimitStore {
   peek(key: string, now: number): Promise<CounterState | undefined>
   /** Forgets `key` (a successful sign-in, an admin unlock). */
   reset(key: string): Promise<void>
-  /** Deletes windows that ended before `now` (a no-op where the backend expires keys itself); returns how many, when known. */
+  /** Deletes windows that ended at or before `now` (`resetAt <= now`; a no-op where the backend expires keys itself); returns how many, when known. */
   purge?(now: number): Promise<number>
   /** Releases what the store opened (not a client the user passed in). */
   close?(): Promise<void>

@@ -39,9 +39,15 @@ export type RotateResult =
   /** Another request consumed or revoked it first; `current` is the row as it is now. */
   | { readonly rotated: false; readonly current: SessionRecord | undefined }
 
-/** Session operations, each atomic on its own. */
+/**
+ * Session operations, each atomic on its own. A session is live while it is
+ * neither consumed nor revoked and both its expiries are after `now`: one
+ * expiring exactly at `now` is expired for every operation. Every record
+ * handed out is new (its Dates too); misuse (a non-string id, an invalid
+ * Date) is a TypeError before anything is written.
+ */
 export interface SessionStore {
-  /** Inserts a session. */
+  /** Inserts a session; a duplicate id is `ERR_AUTH_STORAGE_FAILED` (never overwritten). */
   createSession(session: NewSession): Promise<SessionRecord>
   /** The session with this id, or undefined. */
   findSession(id: string): Promise<SessionRecord | undefined>
@@ -57,7 +63,7 @@ export interface SessionStore {
   revokeUserSessions(userId: string, now: Date): Promise<number>
   /** A user's live sessions (not consumed, not revoked, not expired at `now`), newest first. */
   listUserSessions(userId: string, now: Date): Promise<SessionRecord[]>
-  /** Deletes sessions whose absolute or idle expiry is before `now`; returns how many. */
+  /** Deletes sessions whose absolute or idle expiry is at or before `now` (consumed and revoked ones too); returns how many. */
   deleteExpiredSessions(now: Date): Promise<number>
 }
 

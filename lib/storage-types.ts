@@ -58,7 +58,7 @@ export interface NewUser extends Pick<UserRecord, 'id' | 'email' | 'emailKey' | 
   emailVerified?: boolean
 }
 
-/** A partial update; fields left out are unchanged. */
+/** A partial update; fields left out, or present but `undefined`, are unchanged. */
 export interface UserPatch {
   email?: string
   emailKey?: string
@@ -97,29 +97,38 @@ export interface ListUsersQuery {
 /** Largest page a storage plugin must serve. */
 export const MAX_PAGE_SIZE = 100
 
-/** The user operations every storage plugin implements. */
+/**
+ * The user operations every storage plugin implements. Every record handed
+ * out is new (its Dates too); misuse (a non-string id, a field of the wrong
+ * type) is a TypeError before anything is written.
+ */
 export interface UserStore {
-  /** Inserts a user; a duplicate `emailKey` throws `ERR_AUTH_USER_EXISTS` (enforced by the database). */
+  /**
+   * Inserts a user; a duplicate `emailKey` throws `ERR_AUTH_USER_EXISTS`
+   * (enforced by the database), a duplicate id `ERR_AUTH_STORAGE_FAILED`
+   * (never overwritten), an empty `emailKey` `ERR_AUTH_INPUT_INVALID`.
+   */
   createUser(user: NewUser): Promise<UserRecord>
   /** The user with this id, or undefined. */
   findUserById(id: string): Promise<UserRecord | undefined>
-  /** The user with this canonical email key, or undefined. */
+  /** The user with this canonical email key, or undefined (always, for `''`: it is no key). */
   findUserByEmailKey(emailKey: string): Promise<UserRecord | undefined>
   /**
    * Applies `patch` and returns the new row, or undefined when no such user
    * exists (or `patch.ifPasswordHash` does not match the stored hash).
+   * Sets `updatedAt` on every write; an `emailKey` another user holds is
+   * `ERR_AUTH_USER_EXISTS`, an empty one `ERR_AUTH_INPUT_INVALID`.
    */
   updateUser(id: string, patch: UserPatch): Promise<UserRecord | undefined>
-  /** A page of users ordered by id. */
+  /**
+   * A page of users ordered by the UTF-8 bytes of their ids. A cursor the
+   * plugin did not issue is `ERR_AUTH_INPUT_INVALID`.
+   */
   listUsers(query: ListUsersQuery): Promise<UserPage>
   /** Deletes the user; true when a row was deleted. */
   deleteUser(id: string): Promise<boolean>
 }
 
-/**
- * A storage plugin. `init()` runs migrations and must be safe to call twice
- * and from two processes at once; `close()` releases every connection it opened.
- */
 /** What a transaction's callback works with: the user operations and, where offered, the session ones, all bound to the transaction. */
 export interface TransactionStore extends UserStore {
   readonly sessions?: SessionStore
@@ -129,6 +138,14 @@ export interface TransactionStore extends UserStore {
   readonly credentials?: CredentialStore
 }
 
+/**
+ * A storage plugin. `init()` runs migrations and must be safe to call twice
+ * and from two processes at once; `close()` releases every connection it
+ * opened, never one it was given. AuthCore closes the plugin it is given
+ * from `auth.close()`. The contract, method by method, is in
+ * docs/storage.md; `examples/storage-memory/` is a complete plugin that
+ * passes the conformance kit (`authcore/testing`).
+ */
 export interface StoragePlugin extends UserStore {
   /** A short name for messages, for example `'sqlite'`. */
   readonly name: string
