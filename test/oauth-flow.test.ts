@@ -298,3 +298,23 @@ t.test('unlinking: never the last way to sign in', async (t) => {
   const fresh = await exchange(flow, after.searchParams.get('code')!)
   t.not(fresh.body.user.id, kate.user.id)
 })
+
+t.test("keepTokens: the provider's tokens are kept sealed with the identity and read back by the method", async (t) => {
+  const provider = await startProvider({ redirectUris: [callbackOf('corp')] })
+  t.teardown(() => provider.close())
+  provider.addAccount({ sub: 'lena-1', email: 'lena@example.com', emailVerified: true })
+  const corp = oidc({ name: 'corp', issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, keepTokens: true })
+  const storage = sqliteStorage({ filename: ':memory:' })
+  const auth = new AuthCore({ secret: newSecret(), storage, appUrl: APP_URL, redirectUrls: [AFTER], methods: [basic(), corp] })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const app = await startNode(auth, {})
+  t.teardown(() => app.close())
+  const flow: Flow = { auth, provider, url: app.url, events: [] }
+  const signedIn = await exchange(flow, (await signInAs(flow, 'lena-1')).searchParams.get('code')!)
+  const kept = await corp.tokens(signedIn.body.user.id)
+  t.match(kept, { accessToken: String, expiresAt: String, scope: /openid/ }, 'read back by the method')
+  const [identity] = await storage.credentials!.listCredentials(signedIn.body.user.id)
+  t.match(identity!.data.tokens, /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/, 'stored sealed')
+  t.notOk(JSON.stringify(identity!.data).includes(kept!.accessToken), 'never in plain text')
+})

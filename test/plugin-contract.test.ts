@@ -310,3 +310,33 @@ t.test('HEAD is answered wherever GET is, without a body; Allow names it', async
   t.equal(postOnly.status, 405, 'no HEAD where there is no GET')
   t.equal(postOnly.headers.get('allow'), 'POST')
 })
+
+t.test('seal and unseal: bound to the key and the label; any change is refused', async (t) => {
+  let ctx: PluginContext | undefined
+  const auth = make({ plugins: [{ name: 'vault', setup: (c) => void (ctx = c) }] })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const sealed = ctx!.seal('provider secret', 'vault:tokens')
+  t.not(sealed, ctx!.seal('provider secret', 'vault:tokens'), 'a fresh nonce each time')
+  t.notMatch(sealed, /provider secret/)
+  t.equal(ctx!.unseal(sealed, 'vault:tokens'), 'provider secret')
+  const refused = (value: string, label = 'vault:tokens', on: PluginContext = ctx!) => {
+    try {
+      on.unseal(value, label)
+      return 'opened'
+    } catch (err) {
+      return (err as { code?: string }).code
+    }
+  }
+  t.equal(refused(sealed, 'vault:other'), 'ERR_AUTH_KEY_INVALID', 'another label')
+  const [v, nonce, body, tag] = sealed.split('.')
+  const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1)
+  t.equal(refused([v, nonce, flip(body!), tag].join('.')), 'ERR_AUTH_KEY_INVALID', 'an altered ciphertext')
+  t.equal(refused([v, nonce, body, tag!.slice(0, 6)].join('.')), 'ERR_AUTH_KEY_INVALID', 'a truncated tag')
+  t.equal(refused('not sealed'), 'ERR_AUTH_KEY_INVALID', 'not a sealed value')
+  let other: PluginContext | undefined
+  const elsewhere = make({ plugins: [{ name: 'vault', setup: (c) => void (other = c) }] })
+  t.teardown(() => elsewhere.close())
+  await elsewhere.ready()
+  t.equal(refused(sealed, 'vault:tokens', other!), 'ERR_AUTH_KEY_INVALID', 'another signing key')
+})

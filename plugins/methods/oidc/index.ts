@@ -21,7 +21,10 @@
  * with the algorithm it declares; `none` and a MAC over the client secret
  * are refused), issuer, audience and expiry.
  */
-import { AuthError, UsageError, type ExternalIdentity, type RedirectAttempt, type RedirectMethod } from '../../../lib/index.js'
+import {
+  AuthError, UsageError, type ExternalIdentity, type PluginContext, type ProviderTokens, type RedirectAttempt, type RedirectMethod,
+} from '../../../lib/index.js'
+import { providerTokens } from '../../oauth/index.js'
 
 export { github, type GitHubOptions } from './github.js'
 export { microsoft, type MicrosoftOptions } from './microsoft.js'
@@ -41,6 +44,19 @@ export interface OidcOptions {
   callbackUrl?: string
   /** How long a discovery or token request may take, in seconds. Default 10. */
   timeout?: number
+  /**
+   * Keep the provider's access and refresh tokens with the identity (sealed:
+   * AES-256-GCM under a key derived from the signing key), refreshed on each
+   * sign-in, for calling the provider's APIs; read them with
+   * `method.tokens(userId)`. Default false: nothing of the provider's is kept.
+   */
+  keepTokens?: boolean
+}
+
+/** A redirect method that can also read back the provider tokens it keeps. */
+export interface OidcMethod extends RedirectMethod {
+  /** The provider tokens kept for the user (`keepTokens`), or undefined. Call after `auth.ready()`. */
+  tokens(userId: string): Promise<ProviderTokens | undefined>
 }
 
 type OpenIdClient = typeof import('openid-client')
@@ -86,11 +102,12 @@ function checkOptions(options: OidcOptions): URL {
 }
 
 /** A sign-in method for an OpenID Connect provider. */
-export function oidc(options: OidcOptions): RedirectMethod {
+export function oidc(options: OidcOptions): OidcMethod {
   const issuer = checkOptions(options)
   const scope = [...new Set(['openid', ...(options.scopes ?? ['email', 'profile'])])].join(' ')
   const timeout = options.timeout ?? 10
   let configuration: Promise<{ client: OpenIdClient; config: Configuration }> | undefined
+  let context: PluginContext | undefined
 
   /** Discovery, once; a failure is forgotten so the next sign-in tries again. */
   const configured = () => {
@@ -108,6 +125,15 @@ export function oidc(options: OidcOptions): RedirectMethod {
     name: options.name,
     kind: 'redirect' as const,
     ...(options.callbackUrl !== undefined && { callbackUrl: options.callbackUrl }),
+
+    setup(ctx: PluginContext) {
+      context = ctx
+    },
+
+    async tokens(userId: string): Promise<ProviderTokens | undefined> {
+      if (!context) throw new UsageError(`oidc '${options.name}': call auth.ready() first`)
+      return providerTokens(context, userId, options.name)
+    },
 
     async authorizationUrl(attempt: RedirectAttempt): Promise<URL> {
       const { client, config } = await configured()
@@ -137,12 +163,24 @@ export function oidc(options: OidcOptions): RedirectMethod {
         ...(typeof claims.email === 'string' && { email: claims.email }),
         emailVerified: claims.email_verified === true,
         ...(typeof claims.name === 'string' && { name: claims.name }),
+        ...(options.keepTokens === true && { tokens: keptTokens(tokens) }),
       }
     },
   })
 }
 
+/** The provider's tokens from a token response, as kept. */
+function keptTokens(response: { access_token: string; refresh_token?: string; scope?: string; expiresIn(): number | undefined }): ProviderTokens {
+  const expiresIn = response.expiresIn()
+  return {
+    accessToken: response.access_token,
+    ...(response.refresh_token !== undefined && { refreshToken: response.refresh_token }),
+    ...(expiresIn !== undefined && { expiresAt: new Date(Date.now() + expiresIn * 1000).toISOString() }),
+    ...(response.scope !== undefined && { scope: response.scope }),
+  }
+}
+
 /** Google: `oidc()` with Google's issuer. Register `${appUrl}${basePath}/oauth/google/callback` in the Google Cloud console. */
-export function google(options: Omit<OidcOptions, 'issuer' | 'name'> & { name?: string }): RedirectMethod {
+export function google(options: Omit<OidcOptions, 'issuer' | 'name'> & { name?: string }): OidcMethod {
   return oidc({ ...options, name: options.name ?? 'google', issuer: 'https://accounts.google.com' })
 }
