@@ -12,6 +12,7 @@ import { eachEngine } from './helpers/engines.js'
 import { fastHasher } from './helpers/hashers.js'
 import { newSecret } from './helpers/keys.js'
 import { startProvider, type TestProvider } from './helpers/oidc-provider.js'
+import { cookiePair, get, oauthBrowser, type OAuthBrowser } from './helpers/oauth-browser.js'
 
 const APP_URL = 'https://app.example.com'
 const AFTER = `${APP_URL}/after-login`
@@ -22,6 +23,8 @@ interface Flow {
   provider: TestProvider
   url: string
   events: { event: string; payload: unknown }[]
+  /** The browser: its cookies carry an attempt to the callback and a code to the exchange. */
+  browser: OAuthBrowser
 }
 
 async function setup(t: Test, options: { storage?: StoragePlugin; start?: StartApp; extra?: Partial<AuthCoreOptions> } = {}): Promise<Flow> {
@@ -45,33 +48,17 @@ async function setup(t: Test, options: { storage?: StoragePlugin; start?: StartA
   }
   const app = await (options.start ?? startNode)(auth, {})
   t.teardown(() => app.close())
-  return { auth, provider, url: app.url, events }
+  return { auth, provider, url: app.url, events, browser: oauthBrowser(app.url) }
 }
-
-/** GET without following redirects; the answer's Location, Set-Cookie and body. */
-async function get(url: string, cookie?: string) {
-  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} })
-  const setCookie = response.headers.getSetCookie()
-  const text = await response.text()
-  return { status: response.status, location: response.headers.get('location') ?? '', setCookie, text }
-}
-
-/** The cookie pair (`name=value`) a Set-Cookie header sets. */
-const cookiePair = (setCookie: string) => setCookie.split(';')[0]!
 
 /** Starts a sign-in at `name`: the provider URL and the browser's attempt cookie. */
-async function authorize(flow: Flow, name = 'corp', redirectTo = AFTER) {
-  const started = await get(`${flow.url}/auth/oauth/${name}/authorize?redirect_to=${encodeURIComponent(redirectTo)}`)
-  return { ...started, cookie: started.setCookie[0] ? cookiePair(started.setCookie[0]) : '' }
-}
+const authorize = (flow: Flow, name = 'corp', redirectTo = AFTER) => flow.browser.authorize(name, redirectTo)
 
-/** Sends the provider's callback (a URL under appUrl) to the app under test. */
-const callback = (flow: Flow, callbackUrl: URL, cookie?: string) => get(`${flow.url}${callbackUrl.pathname}${callbackUrl.search}`, cookie)
+/** Sends the provider's callback (a URL under appUrl) to the app under test, as the flow's browser. */
+const callback = (flow: Flow, callbackUrl: URL, cookie?: string) => flow.browser.callback(callbackUrl, cookie)
 
-async function exchange(flow: Flow, code: string) {
-  const response = await fetch(`${flow.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
-  return { status: response.status, body: (await response.json()) as Record<string, any> }
-}
+/** POST /auth/oauth/token from the flow's browser (with the code cookie the callback set). */
+const exchange = (flow: Flow, code: string) => flow.browser.exchange(code)
 
 /** The whole flow for `sub`: answers where the browser lands after the callback. */
 async function signInAs(flow: Flow, sub: string, name = 'corp') {
@@ -170,6 +157,8 @@ t.test('refused: a wrong, missing or replayed state; no cookie; another provider
 t.test('refused: every ID token the client must not accept', async (t) => {
   const flow = await setup(t)
   flow.provider.addAccount({ sub: 'dave-1', email: 'dave@example.com', emailVerified: true })
+  const reported: unknown[] = []
+  flow.auth.on('error', ({ error }) => void reported.push(error))
   const tampers = [
     ['another issuer', { idTokenIssuer: 'http://127.0.0.1:9/evil' }],
     ['another audience', { idTokenAudience: 'someone-else' }],
@@ -177,6 +166,7 @@ t.test('refused: every ID token the client must not accept', async (t) => {
     ['another nonce', { nonce: 'not-the-one' }],
     ['alg none', { alg: 'none' }],
     ['HS256 with the client secret', { alg: 'HS256' }],
+    ["a payload the provider's signature does not cover", { breakSignature: true }],
   ] as const
   for (const [what, tamper] of tampers) {
     flow.provider.tamper(tamper)
@@ -185,6 +175,10 @@ t.test('refused: every ID token the client must not accept', async (t) => {
     t.equal(landed.searchParams.get('code'), null, `${what}: no code`)
   }
   t.equal(flow.events.filter((e) => e.event === 'user:created').length, 0, 'no account was made')
+  t.equal(reported.length, tampers.length, 'each reason reported as an error event')
+  const { inspect } = await import('node:util')
+  const shown = inspect(reported, { depth: 10, showHidden: true })
+  t.notMatch(shown, /dave@example\.com|access_token|id_token|eyJ/, "the reports carry none of the token's claims or the provider's tokens")
 })
 
 t.test('accounts: an email that exists links only if verified on both sides by a trusted provider', async (t) => {
@@ -195,13 +189,14 @@ t.test('accounts: an email that exists links only if verified on both sides by a
   flow.provider.addAccount({ sub: 'erin-1', email: 'Erin@example.com', emailVerified: true })
   t.equal((await signInAs(flow, 'erin-1')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', 'the local email is not verified yet')
   await storage.updateUser(local.id, { emailVerified: true })
-  t.equal((await signInAs(flow, 'erin-unverified')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', "the provider's email_verified: false never links")
+  t.equal((await signInAs(flow, 'erin-unverified')).searchParams.get('error'), 'ERR_OAUTH_EMAIL_UNVERIFIED',
+    "the provider's email_verified: false never links (and is refused before the address is looked up: no registered-address oracle)")
   t.equal((await signInAs(flow, 'erin-1', 'other')).searchParams.get('error'), 'ERR_OAUTH_ACCOUNT_EXISTS', 'an untrusted provider never links')
   const linked = await signInAs(flow, 'erin-1')
   const signedIn = await exchange(flow, linked.searchParams.get('code')!)
   t.equal(signedIn.body.user.id, local.id, 'verified on both sides, trusted: linked to the existing account')
   t.ok(flow.events.some((e) => e.event === 'oauth:linked'), 'and the link is an event')
-  t.match(flow.events.filter((e) => e.event === 'oauth:failed').map((e) => (e.payload as { code: string }).code), ['ERR_OAUTH_ACCOUNT_EXISTS', 'ERR_OAUTH_ACCOUNT_EXISTS', 'ERR_OAUTH_ACCOUNT_EXISTS'])
+  t.match(flow.events.filter((e) => e.event === 'oauth:failed').map((e) => (e.payload as { code: string }).code), ['ERR_OAUTH_ACCOUNT_EXISTS', 'ERR_OAUTH_EMAIL_UNVERIFIED', 'ERR_OAUTH_ACCOUNT_EXISTS'])
 })
 
 t.test('accounts: a new account needs a verified email from the provider', async (t) => {
@@ -310,11 +305,49 @@ t.test("keepTokens: the provider's tokens are kept sealed with the identity and 
   await auth.ready()
   const app = await startNode(auth, {})
   t.teardown(() => app.close())
-  const flow: Flow = { auth, provider, url: app.url, events: [] }
+  const flow: Flow = { auth, provider, url: app.url, events: [], browser: oauthBrowser(app.url) }
   const signedIn = await exchange(flow, (await signInAs(flow, 'lena-1')).searchParams.get('code')!)
   const kept = await corp.tokens(signedIn.body.user.id)
   t.match(kept, { accessToken: String, expiresAt: String, scope: /openid/ }, 'read back by the method')
   const [identity] = await storage.credentials!.listCredentials(signedIn.body.user.id)
   t.match(identity!.data.tokens, /^v1\.[\w-]+\.[\w-]+\.[\w-]+$/, 'stored sealed')
   t.notOk(JSON.stringify(identity!.data).includes(kept!.accessToken), 'never in plain text')
+})
+
+t.test("the one-time code signs in only the browser the callback answered (login CSRF through the code)", async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'mallory-1', email: 'mallory@example.com', emailVerified: true })
+  // The attacker runs the flow in their own browser and stops before the exchange.
+  const landed = await signInAs(flow, 'mallory-1')
+  const code = landed.searchParams.get('code')!
+  t.match(flow.browser.codeCookie, /^authcore_oauth_code=[\w-]{43}$/, 'the callback set a code cookie in the browser that completed it')
+  // The victim's browser is sent to the app's page with that code: it has no code cookie.
+  const victim = oauthBrowser(flow.url)
+  const pushed = await victim.exchange(code)
+  t.equal(pushed.status, 400)
+  t.equal(pushed.body.code, 'ERR_OAUTH_CODE_INVALID', 'refused in another browser')
+  const own = await flow.browser.exchange(code)
+  t.equal(own.status, 200, 'and still usable by the browser it belongs to (the refusal did not use it up)')
+})
+
+t.test('an appUrl with a path prefix: the cookies follow the paths the browser requests', async (t) => {
+  const provider = await startProvider({ redirectUris: ['https://app.example.com/app/auth/oauth/corp/callback'] })
+  t.teardown(() => provider.close())
+  provider.addAccount({ sub: 'nina-1', email: 'nina@example.com', emailVerified: true })
+  const auth = new AuthCore({
+    secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }), appUrl: 'https://app.example.com/app', redirectUrls: [AFTER],
+    methods: [basic(), oidc({ name: 'corp', issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret })],
+  })
+  t.teardown(() => auth.close())
+  await auth.ready()
+  const app = await startNode(auth, {})
+  t.teardown(() => app.close())
+  const started = await get(`${app.url}/auth/oauth/corp/authorize?redirect_to=${encodeURIComponent(AFTER)}`)
+  t.match(started.setCookie[0], /Path=\/app\/auth\/oauth\/corp\/callback;/, "the attempt cookie's path is the callback's, prefix included")
+  const back = await provider.login(started.location, 'nina-1')
+  t.equal(back.pathname, '/app/auth/oauth/corp/callback')
+  // Behind a proxy that strips /app, the app sees /auth/...: the browser sent the cookie for /app/auth/... .
+  const landed = await get(`${app.url}/auth/oauth/corp/callback${back.search}`, cookiePair(started.setCookie[0]!))
+  t.ok(new URL(landed.location).searchParams.get('code'), 'signed in')
+  t.match(landed.setCookie.find((c) => c.startsWith('authcore_oauth_code=')), /Path=\/app\/auth\/oauth\/token;/, "the code cookie's path is the exchange's")
 })

@@ -11,6 +11,7 @@ import { github, microsoft, type GitHubOptions, type MicrosoftOptions } from '..
 import { identitySubject, IDENTITY_KIND } from '../plugins/oauth/accounts.js'
 import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { startNode } from './helpers/apps.js'
+import { get, oauthBrowser, type OAuthBrowser } from './helpers/oauth-browser.js'
 import { CONSUMERS_TENANT, startEntra, type EntraOptions, type EntraStandIn, type EntraUser } from './helpers/entra-provider.js'
 import { startGitHub, type GitHubStandIn } from './helpers/github-stand-in.js'
 import { fastHasher } from './helpers/hashers.js'
@@ -33,6 +34,8 @@ interface App {
   events: { event: string; payload: unknown }[]
   /** What AuthCore reported as `error` events (the reasons behind ERR_OAUTH_VERIFICATION_FAILED). */
   errors: unknown[]
+  /** The browser: its cookies carry an attempt to the callback and a code to the exchange. */
+  browser: OAuthBrowser
 }
 
 async function startApp(t: Test, methods: AuthCoreOptions['methods'], extra: Partial<AuthCoreOptions> = {}): Promise<App> {
@@ -56,30 +59,17 @@ async function startApp(t: Test, methods: AuthCoreOptions['methods'], extra: Par
   auth.on('error', ({ error }) => void errors.push(error))
   const app = await startNode(auth, {})
   t.teardown(() => app.close())
-  return { auth, storage, url: app.url, events, errors }
-}
-
-/** GET without following redirects; the answer's Location, Set-Cookie and body. */
-async function get(url: string, cookie?: string) {
-  const response = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} })
-  const setCookie = response.headers.getSetCookie()
-  const text = await response.text()
-  return { status: response.status, location: response.headers.get('location') ?? '', setCookie, text }
+  return { auth, storage, url: app.url, events, errors, browser: oauthBrowser(app.url) }
 }
 
 /** Starts a sign-in at `name`: the provider URL and the browser's attempt cookie. */
-async function authorize(app: App, name: string) {
-  const started = await get(`${app.url}/auth/oauth/${name}/authorize?redirect_to=${encodeURIComponent(AFTER)}`)
-  return { ...started, cookie: started.setCookie[0] ? started.setCookie[0].split(';')[0]! : '' }
-}
+const authorize = (app: App, name: string) => app.browser.authorize(name, AFTER)
 
-/** Sends the provider's redirect back (a URL under appUrl) to the app under test. */
-const callback = (app: App, back: URL, cookie?: string) => get(`${app.url}${back.pathname}${back.search}`, cookie)
+/** Sends the provider's redirect back (a URL under appUrl) to the app under test, as the app's browser. */
+const callback = (app: App, back: URL, cookie?: string) => app.browser.callback(back, cookie)
 
-async function exchange(app: App, code: string) {
-  const response = await fetch(`${app.url}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
-  return { status: response.status, body: (await response.json()) as Record<string, any> }
-}
+/** POST /auth/oauth/token from the app's browser (with the code cookie the callback set). */
+const exchange = (app: App, code: string) => app.browser.exchange(code)
 
 /** The user signed in by a landing URL's code, or the landing's error code. */
 async function outcome(app: App, landed: URL): Promise<{ error: string } | { userId: string; user: Record<string, any> }> {

@@ -63,14 +63,21 @@ try {
   const back = await fetch(`${appUrl}${callback.pathname}${callback.search}`, { redirect: 'manual', headers: { cookie } })
   const landed = new URL(back.headers.get('location') ?? '', appUrl)
   const code = landed.searchParams.get('code') ?? ''
+  // The code works only with the cookie the callback just gave this browser.
+  const codeCookie = back.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('authcore_oauth_code=')) ?? ''
   check(back.status === 302 && `${landed.origin}${landed.pathname}` === afterLogin, `302 to ${afterLogin}?code=${mask(code)}`)
+  check(codeCookie !== '', 'and a cookie that binds the code to this browser (path /auth/oauth/token only)')
 
   console.log("\n── The app's page trades the one-time code: POST /auth/oauth/token")
-  const exchanged = await fetch(`${appUrl}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
+  const post = (cookieHeader: string) =>
+    fetch(`${appUrl}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookieHeader && { cookie: cookieHeader }) }, body: JSON.stringify({ code }) })
+  const elsewhere = await post('')
+  check(elsewhere.status === 400, 'the code alone, from another browser, signs nobody in')
+  const exchanged = await post(codeCookie)
   const body = (await exchanged.json()) as { user?: { id: string; email: string; name: string; emailVerified: boolean }; token?: string; refreshToken?: string }
   check(exchanged.status === 200 && body.user?.email === 'ada@example.com', `signed in: ${JSON.stringify(body.user)}`)
   check(typeof body.token === 'string' && typeof body.refreshToken === 'string', `token ${mask(body.token ?? '')}, refreshToken ${mask(body.refreshToken ?? '')}`)
-  const again = await fetch(`${appUrl}/auth/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) })
+  const again = await post(codeCookie)
   check(again.status === 400, 'the code works once')
 } finally {
   await auth.close()

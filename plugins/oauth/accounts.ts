@@ -59,17 +59,24 @@ export async function userFor(ctx: PluginContext, provider: string, identity: Ex
   } catch {
     throw new AuthError('ERR_OAUTH_EMAIL_REQUIRED')
   }
+  // Refused before any look-up: an address the provider did not verify must
+  // not learn, from the answer, whether it is registered here.
+  if (identity.emailVerified !== true) throw new AuthError('ERR_OAUTH_EMAIL_UNVERIFIED')
   const existing = await ctx.storage.findUserByEmailKey(email.key)
   if (existing) {
     // Only a verified email on both sides, from a provider the app trusts with it, links by itself.
-    const links = identity.emailVerified === true && existing.emailVerified && !existing.disabled && ctx.trustedProviders.has(provider)
+    const links = existing.emailVerified && !existing.disabled && ctx.trustedProviders.has(provider)
     if (!links) throw new AuthError('ERR_OAUTH_ACCOUNT_EXISTS')
-    await credentials.createCredential({ id: randomUUID(), userId: existing.id, kind: IDENTITY_KIND, subject, data: identityData(ctx, provider, identity) })
+    try {
+      await credentials.createCredential({ id: randomUUID(), userId: existing.id, kind: IDENTITY_KIND, subject, data: identityData(ctx, provider, identity) })
+    } catch (err) {
+      // The same first sign-in, twice at once: the other one linked it.
+      if (isAuthError(err, 'ERR_AUTH_CREDENTIAL_EXISTS')) return userFor(ctx, provider, identity)
+      throw err
+    }
     ctx.emit('oauth:linked', { userId: existing.id, provider })
     return { user: existing, created: false }
   }
-  // A new account holds an address only the provider vouched for.
-  if (identity.emailVerified !== true) throw new AuthError('ERR_OAUTH_EMAIL_UNVERIFIED')
   const name = safeName(identity.name, email.email)
   const signUp = { input: { email: email.key, name, role: ctx.defaultRole } }
   await ctx.runHook('beforeSignUp', signUp)
@@ -132,12 +139,18 @@ export async function linkTo(ctx: PluginContext, provider: string, identity: Ext
  * Answers how many were removed.
  */
 export async function unlink(ctx: PluginContext, provider: string, user: UserRecord): Promise<number> {
-  const credentials = ctx.storage.credentials!
-  const identities = await credentials.listCredentials(user.id, IDENTITY_KIND)
-  const mine = identities.filter((c) => c.data.provider === provider)
-  if (mine.length === 0) return 0
-  if (user.passwordHash === null && mine.length === identities.length) throw new AuthError('ERR_OAUTH_LAST_SIGN_IN_METHOD')
-  let removed = 0
-  for (const credential of mine) if (await credentials.deleteCredential(user.id, credential.id)) removed++
-  return removed
+  return ctx.storage.transaction(async (tx) => {
+    // Writing the user's row first locks it: two unlinks at once take turns,
+    // and the second sees what the first removed (both could otherwise pass
+    // the check and leave no way in).
+    const current = await tx.updateUser(user.id, {})
+    if (!current) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
+    const identities = await tx.credentials!.listCredentials(user.id, IDENTITY_KIND)
+    const mine = identities.filter((c) => c.data.provider === provider)
+    if (mine.length === 0) return 0
+    if (current.passwordHash === null && mine.length === identities.length) throw new AuthError('ERR_OAUTH_LAST_SIGN_IN_METHOD')
+    let removed = 0
+    for (const credential of mine) if (await tx.credentials!.deleteCredential(user.id, credential.id)) removed++
+    return removed
+  })
 }

@@ -74,12 +74,17 @@ export async function findAttempt(ctx: PluginContext, state: string | null): Pro
   return record && payload ? { record, payload } : undefined
 }
 
-/** Whether `cookie` (the browser's value) is the one the attempt was bound to; constant time. */
-export function sameBrowser(payload: AttemptPayload, cookie: string | undefined): boolean {
-  if (!isOneTimeSecret(cookie)) return false
-  const presented = Buffer.from(hashOneTimeSecret(cookie))
-  const expected = Buffer.from(payload.browser)
+/** Whether `secret` hashes to `expectedHash`; constant time. */
+export function sameSecret(secret: string | undefined, expectedHash: string): boolean {
+  if (!isOneTimeSecret(secret)) return false
+  const presented = Buffer.from(hashOneTimeSecret(secret))
+  const expected = Buffer.from(expectedHash)
   return presented.length === expected.length && timingSafeEqual(presented, expected)
+}
+
+/** Whether `cookie` (the browser's value) is the one the attempt was bound to. */
+export function sameBrowser(payload: AttemptPayload, cookie: string | undefined): boolean {
+  return sameSecret(cookie, payload.browser)
 }
 
 /** Uses the attempt up: of two callbacks with one state, one gets it. */

@@ -22,13 +22,13 @@
 import { randomUUID } from 'node:crypto'
 import {
   AuthError, errorResponse, hashOneTimeSecret, isAuthError, isOneTimeSecret, jsonResponse as json, newOneTimeSecret, UsageError,
-  type AccessClaims, type AuthPlugin, type PluginContext, type RedirectMethod, type RequestContext, type RouteDeclaration, type SignedIn,
+  type AccessClaims, type AuthPlugin, type PluginContext, type RedirectMethod, type RouteDeclaration, type SignedIn,
   type UserRecord,
 } from '../../lib/index.js'
 import { linkTo, unlink, userFor } from './accounts.js'
 
 export { providerTokens } from './accounts.js'
-import { ATTEMPT_TTL_SECONDS, consumeAttempt, cookieName, findAttempt, readCookie, sameBrowser, startAttempt } from './attempt.js'
+import { ATTEMPT_TTL_SECONDS, consumeAttempt, cookieName, findAttempt, readCookie, sameBrowser, sameSecret, startAttempt } from './attempt.js'
 
 declare module '../../lib/index.js' {
   interface PluginErrorCodes {
@@ -55,6 +55,8 @@ declare module '../../lib/index.js' {
 /** The one-time-token purpose of the codes handed to the app. */
 const CODE_PURPOSE = 'oauth:code'
 const CODE_TTL_SECONDS = 60
+/** The cookie that binds a code to the browser the callback answered. */
+const CODE_COOKIE = 'authcore_oauth_code'
 
 /** How recent a sign-in linking and unlinking need. */
 const RECENT_SIGN_IN_MS = 10 * 60_000
@@ -81,7 +83,10 @@ function redirect(location: string, cookies: readonly string[] = []): Response {
 }
 
 /** The flow plugin for `methods` (the configured redirect methods). */
-export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { exchange(code: string, request?: RequestContext): Promise<SignedIn> } {
+export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & {
+  /** `POST /oauth/token` from code: the code and the value of the browser's `authcore_oauth_code` cookie. */
+  exchange(code: string, holderCookie: string | undefined): Promise<SignedIn>
+} {
   let context: PluginContext | undefined
   const started = () => {
     if (!context) throw new UsageError('oauth: call auth.ready() first')
@@ -91,10 +96,18 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
   /** The callback URL of a method: its own, or under appUrl. Never from the request's Host. */
   const callbackUrl = (ctx: PluginContext, method: RedirectMethod) => method.callbackUrl ?? `${ctx.appUrl}${ctx.auth.basePath}/oauth/${method.name}/callback`
 
-  const cookie = (ctx: PluginContext, method: RedirectMethod, value: string, maxAge: number) => {
+  /** A cookie scoped to `path` only: HttpOnly, SameSite=Lax, Secure under an https appUrl. */
+  const scoped = (ctx: PluginContext, name: string, value: string, path: string, maxAge: number) => {
     const secure = ctx.appUrl!.startsWith('https:') ? '; Secure' : ''
-    return `${cookieName(method.name)}=${value}; Path=${ctx.auth.basePath}/oauth/${method.name}/callback; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
+    return `${name}=${value}; Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`
   }
+
+  /** The attempt cookie, sent back only to the method's callback (the path the browser will request, appUrl's prefix and all). */
+  const cookie = (ctx: PluginContext, method: RedirectMethod, value: string, maxAge: number) =>
+    scoped(ctx, cookieName(method.name), value, new URL(callbackUrl(ctx, method)).pathname, maxAge)
+
+  /** Where `POST /oauth/token` is, under appUrl: the code cookie goes only there. */
+  const tokenPath = (ctx: PluginContext) => `${new URL(ctx.appUrl!).pathname.replace(/\/$/, '')}${ctx.auth.basePath}/oauth/token`
 
   /** A listed `redirect_to`: exact match only (a prefix or pattern match is how open redirects happen). */
   const listed = (ctx: PluginContext, redirectTo: string | null): string => {
@@ -178,20 +191,31 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
       if (isAuthError(err)) return fail(err.code)
       throw err
     }
+    // The code works only with a cookie this browser gets now: a code carried
+    // to another browser (an attacker's, pushed into a victim's page: login
+    // CSRF; or one leaked from a URL) signs nobody in there.
     const code = newOneTimeSecret()
+    const holder = newOneTimeSecret()
     const now = ctx.now()
     await ctx.storage.oneTimeTokens!.createToken({
-      id: randomUUID(), purpose: CODE_PURPOSE, userId: user.id, secretHash: code.secretHash, payload: { provider: method.name },
+      id: randomUUID(), purpose: CODE_PURPOSE, userId: user.id, secretHash: code.secretHash,
+      payload: { provider: method.name, holder: holder.secretHash },
       createdAt: new Date(now), expiresAt: new Date(now + CODE_TTL_SECONDS * 1000),
     })
     const back = new URL(payload.redirectTo)
     back.searchParams.set('code', code.secret)
-    return redirect(back.href, [clear])
+    return redirect(back.href, [clear, scoped(ctx, CODE_COOKIE, holder.secret, tokenPath(ctx), CODE_TTL_SECONDS)])
   }
 
-  async function exchangeWith(ctx: PluginContext, code: unknown): Promise<SignedIn> {
-    if (!isOneTimeSecret(code)) throw new AuthError('ERR_OAUTH_CODE_INVALID')
-    const record = await ctx.storage.oneTimeTokens!.consumeToken(CODE_PURPOSE, hashOneTimeSecret(code), new Date(ctx.now()))
+  async function exchangeWith(ctx: PluginContext, code: unknown, holderCookie: string | undefined): Promise<SignedIn> {
+    if (!isOneTimeSecret(code) || !isOneTimeSecret(holderCookie)) throw new AuthError('ERR_OAUTH_CODE_INVALID')
+    const hash = hashOneTimeSecret(code)
+    const now = new Date(ctx.now())
+    // Checked before it is used up: a code presented by the wrong browser stays usable by the right one.
+    const found = await ctx.storage.oneTimeTokens!.findToken(CODE_PURPOSE, hash, now)
+    const holder = (found?.payload as { holder?: unknown } | null | undefined)?.holder
+    if (!found || typeof holder !== 'string' || !sameSecret(holderCookie, holder)) throw new AuthError('ERR_OAUTH_CODE_INVALID')
+    const record = await ctx.storage.oneTimeTokens!.consumeToken(CODE_PURPOSE, hash, now)
     const provider = (record?.payload as { provider?: unknown } | null | undefined)?.provider
     if (!record || typeof provider !== 'string') throw new AuthError('ERR_OAUTH_CODE_INVALID')
     const user = await ctx.storage.findUserById(record.userId!)
@@ -215,6 +239,7 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
           return await callback(ctx, method, call.request, call.query)
         } catch (err) {
           // Answered here, as JSON: no attempt, so no listed URL to send the browser to.
+          if (!isAuthError(err)) ctx.reportError(err)
           return errorResponse(err, { 'cache-control': 'no-store' })
         }
       },
@@ -239,7 +264,7 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
     path: '/oauth/token',
     input: tokenInput,
     rateLimit: 'token',
-    handler: async (call, ctx) => exchangeWith(ctx, (call.body as { code: string }).code),
+    handler: async (call, ctx) => exchangeWith(ctx, (call.body as { code: string }).code, readCookie(call.request.headers.get('cookie'), CODE_COOKIE)),
   })
 
   return {
@@ -269,6 +294,6 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & { ex
       if (!ctx.appUrl) throw new UsageError('redirect sign-in needs the appUrl option: callbacks and cookies are under it')
       context = ctx
     },
-    exchange: async (code) => exchangeWith(started(), code),
+    exchange: async (code, holder) => exchangeWith(started(), code, holder),
   }
 }

@@ -36,6 +36,8 @@ export interface Tamper {
   nonce?: string
   /** `'none'`: `header.payload.` unsigned; `'HS256'`: signed with the client secret as an HMAC key. */
   alg?: 'none' | 'HS256'
+  /** Claims changed after signing: the provider's signature no longer matches (a client must check it). */
+  breakSignature?: boolean
   /** Extra claims merged into the ID token (after the above), e.g. `{ email_verified: false }`. `undefined` values delete a claim. */
   claims?: Record<string, unknown>
 }
@@ -313,7 +315,11 @@ export async function startProvider(options: StartProviderOptions = { redirectUr
     }
     const key = signingKeys.get(String(header.alg))
     if (!key) throw new Error(`oidc-provider test helper: no key for the ID token's alg ${String(header.alg)}`)
-    return new SignJWT(payload).setProtectedHeader({ ...header, alg: String(header.alg), kid: key.kid }).sign(key.privateKey)
+    const signed = await new SignJWT(payload).setProtectedHeader({ ...header, alg: String(header.alg), kid: key.kid }).sign(key.privateKey)
+    if (!tamper.breakSignature) return signed
+    // Another subject in the signed payload: the signature is the provider's, over different bytes.
+    const [h, , sig] = signed.split('.')
+    return `${h}.${b64json({ ...payload, sub: `${String(payload.sub)}-forged` })}.${sig}`
   }
 
   server.on('request', provider.callback())

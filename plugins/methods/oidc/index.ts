@@ -115,6 +115,9 @@ export function oidc(options: OidcOptions): OidcMethod {
       const client = await loadClient()
       const insecure = issuer.protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : {}
       const config = await client.discovery(issuer, options.clientId, options.clientSecret, undefined, { ...insecure, timeout })
+      // openid-client trusts an ID token from the token endpoint without its
+      // signature unless asked: ask, so the promise above holds for oidc() too.
+      client.enableNonRepudiationChecks(config)
       return { client, config }
     })()
     configuration.catch(() => (configuration = undefined))
@@ -149,12 +152,19 @@ export function oidc(options: OidcOptions): OidcMethod {
 
     async callback(callbackUrl: URL, attempt: RedirectAttempt): Promise<ExternalIdentity> {
       const { client, config } = await configured()
-      const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
-        pkceCodeVerifier: attempt.codeVerifier,
-        expectedState: attempt.state,
-        expectedNonce: attempt.nonce,
-        idTokenExpected: true,
-      })
+      let tokens
+      try {
+        tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+          pkceCodeVerifier: attempt.codeVerifier,
+          expectedState: attempt.state,
+          expectedNonce: attempt.nonce,
+          idTokenExpected: true,
+        })
+      } catch (err) {
+        // openid-client's error and its cause can hold the ID token's claims,
+        // the token response or the callback's code: pass on only what went wrong.
+        throw new Error(`oidc '${options.name}': ${describe(err)}`)
+      }
       const claims = tokens.claims()
       if (!claims || typeof claims.sub !== 'string' || claims.sub === '') throw new AuthError('ERR_OAUTH_VERIFICATION_FAILED')
       return {
@@ -167,6 +177,16 @@ export function oidc(options: OidcOptions): OidcMethod {
       }
     },
   })
+}
+
+/** What went wrong, from openid-client's error and its cause: their codes and messages, nothing they carry. */
+function describe(err: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    parts.push(`${typeof code === 'string' ? `${code}: ` : ''}${e.message.slice(0, 200)}`)
+  }
+  return parts.join(' <- ') || 'the provider answer was refused'
 }
 
 /** The provider's tokens from a token response, as kept. */
