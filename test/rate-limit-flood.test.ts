@@ -9,6 +9,10 @@ import { MemoryRateLimitStore } from '../lib/rate-limit/memory-store.js'
 import { newSecret } from './helpers/keys.js'
 import { fastHasher } from './helpers/hashers.js'
 
+// 100,000 requests take about a minute alone and nearly two beside the engine
+// suites on a shared 2-core machine: room for that, still bounded.
+t.setTimeout(4 * 60_000)
+
 const PASS = 'correct horse battery staple'
 
 const post = (path: string, body: unknown) =>
