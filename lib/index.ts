@@ -40,7 +40,7 @@ export { MAX_CREDENTIAL_DATA_BYTES, REQUIRED_CREDENTIAL_OPERATIONS } from './cre
 export type { CredentialPatch, CredentialRecord, CredentialStore, NewCredential } from './credential-types.js'
 
 // Sessions: refresh sessions and their store, what sign-in and refresh return
-export { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
+export { MAX_SESSION_METHOD_LENGTH, REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 export type { NewSession, RotateResult, SessionRecord, SessionStore } from './session-types.js'
 export type { PurgeResult, SessionInfo, TokenPair } from './operations/sessions.js'
 export type { SignedIn } from './operations/credentials.js'

@@ -28,10 +28,26 @@ export interface SessionRecord {
   successorId: string | null
   /** When it was revoked (sign-out, reuse, revoke-all); null while live. */
   revokedAt: Date | null
+  /**
+   * How the family's user signed in: the method name `user:signed-in`
+   * reported (`'basic'`, `'oauth:google'`, `'email-link'`, ...), copied to
+   * every successor; access tokens carry it as `amr`. Null for a session
+   * stored without one (rows written before AuthCore kept it).
+   */
+  method: string | null
 }
 
 /** What the core passes to create a session. */
-export type NewSession = Omit<SessionRecord, 'consumedAt' | 'successorId' | 'revokedAt'>
+export interface NewSession extends Omit<SessionRecord, 'consumedAt' | 'successorId' | 'revokedAt' | 'method'> {
+  /**
+   * How the user signed in (1 to {@link MAX_SESSION_METHOD_LENGTH} characters);
+   * stored as {@link SessionRecord.method}, which reads null when it is left out.
+   */
+  method?: string
+}
+
+/** The longest {@link NewSession.method}, in characters (UTF-16 code units): a varchar(64) column. */
+export const MAX_SESSION_METHOD_LENGTH = 64
 
 /** The answer of {@link SessionStore.rotateSession}. */
 export type RotateResult =

@@ -9,7 +9,7 @@ import type { AuthPlugin, CredentialsMethod, PluginAuth, PluginContext, SignInMe
 import type { Contributions } from './plugin-contributions.js'
 import type { RateLimitSettings } from './rate-limit/settings.js'
 import { signInProven } from './operations/credentials.js'
-import { updateAndRevoke } from './operations/sessions.js'
+import { familyStart, updateAndRevoke } from './operations/sessions.js'
 import { MailQueue } from './mail-queue.js'
 import { sealText, unsealText } from './tokens/seal.js'
 import type { AccountEmailService } from './account-email-types.js'
@@ -17,7 +17,7 @@ import { toPublicUser } from './users/public-user.js'
 import { Limiter, type LimiterStores } from './rate-limit/limiter.js'
 import { REQUIRED_RATE_LIMIT_OPERATIONS, type RateLimitStore } from './rate-limit-types.js'
 import { MemoryRateLimitStore } from './rate-limit/memory-store.js'
-import { REQUIRED_SESSION_OPERATIONS } from './session-types.js'
+import { MAX_SESSION_METHOD_LENGTH, REQUIRED_SESSION_OPERATIONS } from './session-types.js'
 import { REQUIRED_ONE_TIME_TOKEN_OPERATIONS } from './one-time-token-types.js'
 import { REQUIRED_CREDENTIAL_OPERATIONS } from './credential-types.js'
 import { REQUIRED_STORAGE_OPERATIONS, type StoragePlugin, type UserRecord } from './storage-types.js'
@@ -198,12 +198,7 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
       return unsealText(core.sealKey, sealed, label)
     },
     async signedInAt(claims) {
-      const sessions = core.storage.sessions
-      if (!sessions || typeof claims?.sid !== 'string' || typeof claims.sub !== 'string') return undefined
-      // A family's first session has the family's id, and it is kept (rotated, not deleted) while the family lives.
-      const first = await sessions.findSession(claims.sid)
-      if (!first || first.userId !== claims.sub || first.familyId !== claims.sid || first.revokedAt) return undefined
-      return first.createdAt
+      return (await familyStart(core.storage, claims))?.createdAt
     },
     reportError(error) {
       core.events.report(owner, error)
@@ -237,7 +232,11 @@ function pluginContext(core: CoreContext, owner: string, input: StartInput, atte
     },
     signIn(user, method = owner) {
       // A plugin speaks for its own method only: events and audits must be able to trust `method`.
-      if (method !== owner && !method.startsWith(`${owner}:`)) throw new UsageError(`plugin '${owner}' signs in as '${owner}' or '${owner}:<what>', not '${method}'`)
+      if (typeof method !== 'string' || (method !== owner && !method.startsWith(`${owner}:`))) {
+        throw new UsageError(`plugin '${owner}' signs in as '${owner}' or '${owner}:<what>', not '${String(method)}'`)
+      }
+      // Sessions keep it (for the tokens' amr) in a column of this size.
+      if (method.length > MAX_SESSION_METHOD_LENGTH) throw new UsageError(`plugin '${owner}': a method name has at most ${MAX_SESSION_METHOD_LENGTH} characters`)
       return signInProven(core, user, method)
     },
     userCreated(user) {
@@ -290,7 +289,7 @@ export async function startCore(input: StartInput): Promise<StartedCore> {
     refreshKey: ring.refreshKey,
     pluginKey: ring.pluginKey,
     sealKey: ring.sealKey,
-    issueToken: (user: UserRecord, sessionId?: string) => signAccessToken(options, ring, user, sessionId),
+    issueToken: (user: UserRecord, sessionId?: string, method?: string) => signAccessToken(options, ring, user, sessionId, method),
     forgetUser,
     accountEmail: input.accountEmail,
   })

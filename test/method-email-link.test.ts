@@ -153,6 +153,7 @@ t.test('a code signs in, from code and over HTTP; one code per request, once', a
   t.equal(result.user.email, 'ada@example.com')
   t.equal(await codeOf(links.signInWithCode('ada@example.com', code)), 'ERR_EMAIL_LINK_CODE_INVALID', 'used up')
   t.match(signedIn, [{ payload: { method: 'email-link:code' } }], 'the sign-in is announced with the code method')
+  t.same((await auth.verify(result.token)).amr, ['email-link:code'], 'and its token says so (amr)')
 
   const app = await startNode(auth, {})
   t.teardown(() => app.close())
@@ -482,7 +483,10 @@ eachEngine(t, 'a link signs in, and of 20 concurrent redemptions of one link or 
     const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as AuthError).code)
     const expected = code ? 'ERR_EMAIL_LINK_CODE_INVALID' : 'ERR_EMAIL_LINK_USED'
     t.same([...new Set(losers)], [expected], `${label}: the others are told ${expected}`)
-    t.ok(await auth.refresh(won[0]!.value.refreshToken!), `${label}: the winner's session works`)
+    const method = code ? 'email-link:code' : 'email-link'
+    t.same((await auth.verify(won[0]!.value.token)).amr, [method], `${label}: the token carries amr ['${method}']`)
+    const refreshed = await auth.refresh(won[0]!.value.refreshToken!)
+    t.same((await auth.verify(refreshed.token)).amr, [method], `${label}: the winner's session works, and keeps the amr`)
     return won[0]!.value
   }
 

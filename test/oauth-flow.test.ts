@@ -114,6 +114,20 @@ eachEngine(t, 'the flow keeps identities in the credentials store', async (t, en
   t.equal(again.body.user.id, first.body.user.id)
 })
 
+eachEngine(t, "an OAuth sign-in's tokens carry amr ['oauth:corp'], before and after a refresh", async (t, engine) => {
+  const storage = engine.storage(t)
+  const flow = await setup(t, { storage })
+  flow.provider.addAccount({ sub: 'amr-1', email: 'amr@example.com', emailVerified: true })
+  const signedIn = await exchange(flow, (await signInAs(flow, 'amr-1')).searchParams.get('code')!)
+  t.equal(signedIn.status, 200)
+  t.same((await flow.auth.verify(signedIn.body.token)).amr, ['oauth:corp'], 'the sign-in token')
+  t.equal((await storage.sessions!.findSession(signedIn.body.refreshToken.slice(0, 36)))?.method, 'oauth:corp', 'the session remembers it')
+  const refreshed = await flow.auth.refresh(signedIn.body.refreshToken)
+  t.same((await flow.auth.verify(refreshed.token)).amr, ['oauth:corp'], 'after a refresh')
+  const other = await exchange(flow, (await signInAs(flow, 'amr-1', 'other')).searchParams.get('code')!)
+  t.same((await flow.auth.verify(other.body.token)).amr, ['oauth:other'], 'another provider names itself')
+})
+
 t.test('refused: redirect_to must be listed exactly', async (t) => {
   const flow = await setup(t)
   for (const bad of [`${AFTER}/../evil`, `${AFTER}x`, `${AFTER}?next=https://evil.example`, 'https://evil.example/after-login', `${AFTER}#x`, '']) {

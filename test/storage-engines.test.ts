@@ -42,6 +42,44 @@ async function recordedVersions(engine: Engine, scope: string, table: string): P
   return (await engine.sql(scope, `select name from ${migrations} where name like ? order by name`, [`${table}:%`])).map((r) => r.name)
 }
 
+/**
+ * A column a version 2 adds to a table version 1 made before it existed. From
+ * a fresh init (which must have the column, `notNull` as given, and record
+ * both versions), takes the schema back to what the previous AuthCore left:
+ * no column, only version 1 recorded among the table's versions. Answers how
+ * to open plugins on the scope, the column's state, the recorded versions,
+ * and a re-run of version 2 once forgotten (answering the versions recorded).
+ */
+async function previousSchema(t: Test, engine: Engine, scope: string, table: 'users' | 'sessions' | 'oneTimeTokens', column: string, notNull: boolean) {
+  const names = engine.tables(scope)
+  const migrations = engine.quote(names.migrations)
+  const versions = [`${names[table]}:1`, `${names[table]}:2`]
+  const open = () => engine.create({ ...engine.connection(scope), tables: names })
+  const state = () => columnState(engine, scope, names[table], column)
+  const recorded = () => recordedVersions(engine, scope, names[table])
+  const forget = () => engine.sql(scope, `delete from ${migrations} where name = ?`, [versions[1]])
+  const fresh = open()
+  await fresh.init()
+  await fresh.close()
+  t.same(await state(), [true, notNull], `a new table is created with the column, ${notNull ? 'not null' : 'nullable'}`)
+  t.same(await recorded(), versions, 'on a new table, version 2 is recorded (a no-op)')
+  await engine.sql(scope, `alter table ${engine.quote(names[table])} drop column ${column}`)
+  await forget()
+  t.same(await state(), [false, false], `the previous schema: no ${column}`)
+  const rerun = async () => {
+    await forget()
+    const again = open()
+    await again.init()
+    await again.close()
+    return recorded()
+  }
+  return { names, versions, open, state, recorded, rerun }
+}
+
+// Times of the rows the upgrade tests write as an older AuthCore did: 2023-11-14T22:13:20Z, and 2100-01-01 (not expired).
+const created = 1_700_000_000_000
+const future = 4_102_444_800_000
+
 /** `ms` as each engine's timestamp column takes it, whatever the test connection's time zone. */
 function engineTime(engine: Engine, ms: number): unknown {
   const iso = new Date(ms).toISOString()
@@ -127,7 +165,7 @@ eachEngine(t, 'storage', async (t, engine) => {
     const rows = await engine.sql(scope, `select name from ${engine.quote(names.migrations)} order by name`)
     t.same(rows.map((r) => r.name).sort(),
       [...[names.rateLimits, names.sessions, names.users, names.oneTimeTokens, names.credentials].map((n) => `${n}:1`),
-        `${names.users}:2`, `${names.oneTimeTokens}:2`].sort(),
+        `${names.users}:2`, `${names.sessions}:2`, `${names.oneTimeTokens}:2`].sort(),
       'each version recorded once')
     t.equal((await plugins[1].oneTimeTokens.revokeTokens('p', 'u1', now)), 0, 'one-time tokens work')
     t.same(await plugins[0].credentials.listCredentials('u1'), [], 'credentials work')
@@ -135,22 +173,8 @@ eachEngine(t, 'storage', async (t, engine) => {
 
   t.test('a users table from before email_verified gains it in place, every existing row unverified', async (t) => {
     const scope = 'verified'
-    const names = engine.tables(scope)
+    const { names, versions, open, state, recorded, rerun } = await previousSchema(t, engine, scope, 'users', 'email_verified', true)
     const users = engine.quote(names.users)
-    const migrations = engine.quote(names.migrations)
-    const open = () => engine.create({ ...engine.connection(scope), tables: names })
-    const fresh = open()
-    await fresh.init()
-    await fresh.close()
-    const verifiedColumn = () => columnState(engine, scope, names.users, 'email_verified')
-    const recorded = () => recordedVersions(engine, scope, names.users)
-    t.same(await verifiedColumn(), [true, true], 'a new table is created with the column, not null')
-    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'on a new table, version 2 is recorded (a no-op)')
-
-    // Back to what the previous AuthCore version left: no email_verified, only users:1 recorded among the users versions.
-    await engine.sql(scope, `alter table ${users} drop column email_verified`)
-    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.users}:2`])
-    t.same(await verifiedColumn(), [false, false], 'the previous schema: no email_verified')
     const old = [
       ['v1', 'v1@example.com', 'V One', 'hash-1', 'user', 'v1@example.com', 0, 0],
       ['v2', 'v2@example.com', 'V Two', null, 'admin', 'v2@example.com', 3, 1],
@@ -166,8 +190,8 @@ eachEngine(t, 'storage', async (t, engine) => {
     const plugins = [open(), open()] as const
     t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
     await Promise.all(plugins.map((p) => p.init()))
-    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'version 2 applied and recorded once')
-    t.same(await verifiedColumn(), [true, true], 'email_verified added, not null')
+    t.same(await recorded(), versions, 'version 2 applied and recorded once')
+    t.same(await state(), [true, true], 'email_verified added, not null')
     const rows = await engine.sql(scope, `select id, email_verified from ${users} order by id`)
     t.same(rows.map((r) => [r.id, r.email_verified === true || Number(r.email_verified) === 1]), [['v1', false], ['v2', false]],
       'the column holds false on every existing row')
@@ -184,34 +208,14 @@ eachEngine(t, 'storage', async (t, engine) => {
     t.same((await plugins[0].listUsers({ limit: 10 })).users.map((u) => [u.id, u.emailVerified]), [['v1', true], ['v2', false], ['v3', true]], 'listUsers reads it')
 
     // Idempotent: a later init changes nothing, even with version 2 forgotten.
-    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.users}:2`])
-    const again = open()
-    await again.init()
-    await again.close()
-    t.same(await recorded(), [`${names.users}:1`, `${names.users}:2`], 'a re-run of version 2 is a no-op, recorded again')
+    t.same(await rerun(), versions, 'a re-run of version 2 is a no-op, recorded again')
     t.equal((await plugins[0].findUserById('v1'))?.emailVerified, true, 'values survive a later init')
   })
 
   t.test('a one-time-tokens table from before revoked gains it in place, every existing token not revoked', async (t) => {
     const scope = 'revoked'
-    const names = engine.tables(scope)
+    const { names, versions, open, state, recorded, rerun } = await previousSchema(t, engine, scope, 'oneTimeTokens', 'revoked', true)
     const tokens = engine.quote(names.oneTimeTokens)
-    const migrations = engine.quote(names.migrations)
-    const open = () => engine.create({ ...engine.connection(scope), tables: names })
-    const fresh = open()
-    await fresh.init()
-    await fresh.close()
-    const revokedColumn = () => columnState(engine, scope, names.oneTimeTokens, 'revoked')
-    const recorded = () => recordedVersions(engine, scope, names.oneTimeTokens)
-    t.same(await revokedColumn(), [true, true], 'a new table is created with the column, not null')
-    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'on a new table, version 2 is recorded (a no-op)')
-
-    // Back to what the previous AuthCore version left: no revoked, only version 1 recorded among the tokens versions.
-    await engine.sql(scope, `alter table ${tokens} drop column revoked`)
-    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.oneTimeTokens}:2`])
-    t.same(await revokedColumn(), [false, false], 'the previous schema: no revoked')
-    const created = 1_700_000_000_000 // 2023-11-14T22:13:20Z
-    const future = 4_102_444_800_000 // 2100-01-01
     const old = [
       // id, purpose, user id, secret hash, payload, expires at, consumed at (ms or null)
       ['t-usable', 'kit:reset', 'u1', 'hash-usable', '{"n":1}', future, null],
@@ -230,8 +234,8 @@ eachEngine(t, 'storage', async (t, engine) => {
     const plugins = [open(), open()] as const
     t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
     await Promise.all(plugins.map((p) => p.init()))
-    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'version 2 applied and recorded once')
-    t.same(await revokedColumn(), [true, true], 'revoked added, not null')
+    t.same(await recorded(), versions, 'version 2 applied and recorded once')
+    t.same(await state(), [true, true], 'revoked added, not null')
     const raw = async () => (await engine.sql(scope, `select id, revoked from ${tokens} order by id`))
       .map((r) => [r.id, r.revoked === true || Number(r.revoked) === 1])
     t.same(await raw(), [['t-consumed', false], ['t-expired', false], ['t-revoked-before', false], ['t-usable', false]],
@@ -267,12 +271,60 @@ eachEngine(t, 'storage', async (t, engine) => {
     t.same(await lookup('hash-new-2'), [later.getTime(), false], 'and reads back consumed, not revoked')
 
     // Idempotent: a later init changes nothing, even with version 2 forgotten.
-    await engine.sql(scope, `delete from ${migrations} where name = ?`, [`${names.oneTimeTokens}:2`])
-    const again = open()
-    await again.init()
-    await again.close()
-    t.same(await recorded(), [`${names.oneTimeTokens}:1`, `${names.oneTimeTokens}:2`], 'a re-run of version 2 is a no-op, recorded again')
+    t.same(await rerun(), versions, 'a re-run of version 2 is a no-op, recorded again')
     t.same(await raw(), [['t-consumed', false], ['t-expired', false], ['t-new-1', true], ['t-new-2', false], ['t-revoked-before', false], ['t-usable', true]],
+      'values survive a later init')
+  })
+
+  t.test('a sessions table from before method gains it in place, every existing session with none', async (t) => {
+    const scope = 'method'
+    const { names, versions, open, state, recorded, rerun } = await previousSchema(t, engine, scope, 'sessions', 'method', false)
+    const sessions = engine.quote(names.sessions)
+    const old = [
+      // id, family, user, secret hash, consumed at, successor
+      ['s-first', 's-first', 'u1', 'hash-first', created + 1000, 's-second'],
+      ['s-second', 's-first', 'u1', 'hash-second', null, null],
+    ] as const
+    for (const [id, family, userId, hash, consumed, successor] of old) {
+      await engine.sql(scope, `insert into ${sessions} (id, family_id, user_id, secret_hash, created_at, expires_at, idle_expires_at, consumed_at, successor_id)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [id, family, userId, hash, engineTime(engine, created), engineTime(engine, future), engineTime(engine, future),
+        consumed === null ? null : engineTime(engine, consumed), successor])
+    }
+
+    // Two processes upgrade at once, as in production.
+    const plugins = [open(), open()] as const
+    t.teardown(async () => { for (const p of plugins) await p.close(); await engine.destroy(scope) })
+    await Promise.all(plugins.map((p) => p.init()))
+    t.same(await recorded(), versions, 'version 2 applied and recorded once')
+    t.same(await state(), [true, false], 'method added, nullable')
+    const raw = async () => (await engine.sql(scope, `select id, method from ${sessions} order by id`)).map((r) => [r.id, r.method])
+    t.same(await raw(), [['s-first', null], ['s-second', null]], 'the column holds NULL on every existing row')
+    for (const [id, family, userId, hash, consumed, successor] of old) {
+      const session = await plugins[1].sessions.findSession(id)
+      t.same(session && [session.familyId, session.userId, session.secretHash, session.createdAt.getTime(), session.expiresAt.getTime(),
+        session.consumedAt?.getTime() ?? null, session.successorId, session.revokedAt, session.method],
+      [family, userId, hash, created, future, consumed, successor, null, null], `${id}: every value kept, method null`)
+    }
+
+    // The new column is written by createSession and rotateSession, and read back.
+    const now = new Date()
+    const newSession = (id: string, familyId: string, method?: string) => ({
+      id, familyId, userId: 'u1', secretHash: `hash-${id}`, createdAt: now, expiresAt: new Date(future), idleExpiresAt: new Date(future),
+      ...(method === undefined ? {} : { method }),
+    })
+    t.equal((await plugins[0].sessions.createSession(newSession('s-new', 's-new', 'oauth:corp'))).method, 'oauth:corp', 'createSession on the upgraded table')
+    t.equal((await plugins[1].sessions.findSession('s-new'))?.method, 'oauth:corp', 'and read back')
+    const rotated = await plugins[1].sessions.rotateSession('s-new', newSession('s-new-2', 's-new', 'oauth:corp'), now)
+    t.equal(rotated.rotated && rotated.successor.method, 'oauth:corp', 'a rotation stores the successor\'s method')
+    await plugins[0].sessions.rotateSession('s-second', newSession('s-third', 's-first'), now)
+    // Newest first, then by id descending: both were created at now.
+    t.same((await plugins[0].sessions.listUserSessions('u1', now)).map((s) => [s.id, s.method]), [['s-third', null], ['s-new-2', 'oauth:corp']],
+      'listUserSessions reads it; an old family\'s successor has none')
+
+    // Idempotent: a later init changes nothing, even with version 2 forgotten.
+    t.same(await rerun(), versions, 'a re-run of version 2 is a no-op, recorded again')
+    t.same(await raw(), [['s-first', null], ['s-new', 'oauth:corp'], ['s-new-2', 'oauth:corp'], ['s-second', null], ['s-third', null]],
       'values survive a later init')
   })
 

@@ -111,6 +111,24 @@ const MISTAKES: [string, RegExp, Mutation][] = [
     ...p,
     sessions: { ...sessionsOf(p), deleteExpiredSessions: (now) => sessionsOf(p).deleteExpiredSessions(new Date(now.getTime() - 1)) },
   })],
+  ['a session\'s method is dropped (created and rotated as if none were given)', /NewSession\.method is stored as SessionRecord\.method/, (p) => {
+    const drop = <T>(session: T) => (session !== null && typeof session === 'object' ? { ...session, method: undefined } : session)
+    return {
+      ...p,
+      sessions: {
+        ...sessionsOf(p),
+        createSession: (session) => sessionsOf(p).createSession(drop(session)),
+        rotateSession: (id, successor, now) => sessionsOf(p).rotateSession(id, drop(successor), now),
+      },
+    }
+  }],
+  ['rotateSession drops the successor\'s method', /the successor keeps the method the caller passes/, (p) => ({
+    ...p,
+    sessions: {
+      ...sessionsOf(p),
+      rotateSession: (id, successor, now) => sessionsOf(p).rotateSession(id, successor && { ...successor, method: undefined }, now),
+    },
+  })],
   ['listUserSessions counts a session expiring exactly at now as live', /one expiring at now is expired/, (p) => ({
     ...p,
     sessions: { ...sessionsOf(p), listUserSessions: (userId, now) => sessionsOf(p).listUserSessions(userId, new Date(now.getTime() - 1)) },

@@ -50,7 +50,8 @@ t.test('the file is created by init(), in WAL mode, and reused by the next insta
   const raw = new Database(filename)
   t.equal(raw.pragma('journal_mode', { simple: true }), 'wal', 'WAL mode')
   t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
-    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_one_time_tokens:2', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1', 'users:2'], 'each migration recorded once')
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_one_time_tokens:2', 'authcore_rate_limits:1', 'authcore_sessions:1',
+      'authcore_sessions:2', 'users:1', 'users:2'], 'each migration recorded once')
   raw.close()
   const second = sqliteStorage({ filename })
   await second.init()
@@ -123,7 +124,8 @@ t.test('a database from before sessions, counters and email_verified is upgraded
   for (const p of plugins) await p.close()
   const raw = new Database(filename)
   t.same(raw.prepare('select name from authcore_migrations order by name').all().map((r) => (r as { name: string }).name),
-    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_one_time_tokens:2', 'authcore_rate_limits:1', 'authcore_sessions:1', 'users:1', 'users:2'],
+    ['authcore_credentials:1', 'authcore_one_time_tokens:1', 'authcore_one_time_tokens:2', 'authcore_rate_limits:1', 'authcore_sessions:1',
+      'authcore_sessions:2', 'users:1', 'users:2'],
     'the new versions recorded once')
   t.same(raw.prepare("select name, type, \"notnull\", dflt_value from pragma_table_info('users') where name = 'email_verified'").all(),
     [{ name: 'email_verified', type: 'INTEGER', notnull: 1, dflt_value: '0' }], 'email_verified added as integer not null default 0')

@@ -6,7 +6,7 @@
 import { UsageError } from '../../lib/index.js'
 
 /** The limits docs/storage.md states, in UTF-16 code units. */
-export const LIMITS = { id: 128, userId: 255, purpose: 64, kind: 64, subject: 255, secretHash: 255 } as const
+export const LIMITS = { id: 128, userId: 255, purpose: 64, kind: 64, subject: 255, secretHash: 255, method: 64 } as const
 
 /** Throws unless `value` is a string. */
 export function text(value: unknown, name: string): string {

@@ -24,6 +24,8 @@ function newRecord(input: NewSession, name: string): Readonly<SessionRecord> {
     userId: key(input.userId, `${name}.userId`, LIMITS.userId), secretHash: key(input.secretHash, `${name}.secretHash`, LIMITS.secretHash),
     createdAt: date(input.createdAt, `${name}.createdAt`), expiresAt: date(input.expiresAt, `${name}.expiresAt`),
     idleExpiresAt: date(input.idleExpiresAt, `${name}.idleExpiresAt`), consumedAt: null, successorId: null, revokedAt: null,
+    // Optional: how the user signed in; a session created without one reads null.
+    method: input.method === undefined ? null : key(input.method, `${name}.method`, LIMITS.method),
   })
 }
 

@@ -24,8 +24,11 @@ export interface CoreContext {
   /** The credentials method sign-up and sign-in go through. */
   readonly method: CredentialsMethod
   readonly methodContext: MethodContext
-  /** Signs an access token for a stored user, naming its refresh session family when there is one. */
-  issueToken(user: UserRecord, sessionId?: string): Promise<string>
+  /**
+   * Signs an access token for a stored user, naming its refresh session
+   * family when there is one, and how the user signed in (`amr`) when known.
+   */
+  issueToken(user: UserRecord, sessionId?: string, method?: string): Promise<string>
   /** The server key refresh successors are derived with; undefined without a signing key. */
   readonly refreshKey: Buffer | undefined
   /** The server key plugins' keyed hashes use; undefined without a signing key. */

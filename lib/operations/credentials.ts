@@ -22,7 +22,8 @@ export interface SignedIn {
 /**
  * An access token and, with session storage, a new refresh family for
  * `record`, the row the caller's check (a password verified, a user created)
- * was made against.
+ * was made against; both remember `method`, how they signed in (the token's
+ * `amr`).
  *
  * A revocation (password, email or role change, disable, `revokeSessions`)
  * that commits while that check runs must end this family too. So once the
@@ -34,13 +35,13 @@ export interface SignedIn {
  * `updateAndRevoke`), ends it. Without session storage, only the access
  * token's version protects (strict verification refuses it).
  */
-async function tokensFor(ctx: CoreContext, record: UserRecord, onRevoked: () => void): Promise<{ token: string; refreshToken?: string }> {
-  const session = newSession(ctx, record)
-  if (!session) return { token: await ctx.issueToken(record) }
+async function tokensFor(ctx: CoreContext, record: UserRecord, method: string, onRevoked: () => void): Promise<{ token: string; refreshToken?: string }> {
+  const session = newSession(ctx, record, method)
+  if (!session) return { token: await ctx.issueToken(record, undefined, method) }
   // The token names the family before the row exists; both happen at once,
   // and the answer waits for both, so no token is handed out for a session
   // that failed to be stored.
-  const [token] = await Promise.all([ctx.issueToken(record, session.familyId), ctx.storage.sessions!.createSession(session.row)])
+  const [token] = await Promise.all([ctx.issueToken(record, session.familyId, method), ctx.storage.sessions!.createSession(session.row)])
   const fresh = await ctx.storage.findUserById(record.id)
   if (fresh && !fresh.disabled && fresh.tokenVersion === record.tokenVersion) return { token, refreshToken: session.refreshToken }
   await ctx.storage.sessions!.revokeFamily(session.familyId, new Date(ctx.options.now()))
@@ -96,7 +97,7 @@ export async function signUp(ctx: CoreContext, input: unknown, request: RequestC
     created()
     throw new AuthError('ERR_AUTH_EMAIL_UNVERIFIED')
   }
-  const tokens = await tokensFor(ctx, record, created)
+  const tokens = await tokensFor(ctx, record, ctx.method.name, created)
   created()
   return { user, ...tokens }
 }
@@ -129,7 +130,7 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
   await limits.afterSuccess(key)
   const { user: checked } = outcome
   await requireVerified(ctx, checked, request)
-  const tokens = await tokensFor(ctx, checked, () =>
+  const tokens = await tokensFor(ctx, checked, ctx.method.name, () =>
     ctx.events.emit('user:sign-in-failed', { email: key, reason: 'changed-meanwhile', method: ctx.method.name, userId: checked.id }),
   )
   const user = toPublicUser(checked)
@@ -146,7 +147,7 @@ export async function signIn(ctx: CoreContext, input: unknown, request: RequestC
 export async function signInProven(ctx: CoreContext, user: UserRecord, method: string): Promise<SignedIn> {
   if (user.disabled) throw new AuthError('ERR_AUTH_INVALID_CREDENTIALS')
   await requireVerified(ctx, user, {})
-  const tokens = await tokensFor(ctx, user, () =>
+  const tokens = await tokensFor(ctx, user, method, () =>
     ctx.events.emit('user:sign-in-failed', { email: user.emailKey, reason: 'changed-meanwhile', method, userId: user.id }),
   )
   const publicUser = toPublicUser(user)

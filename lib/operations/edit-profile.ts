@@ -7,7 +7,7 @@ import { normalizeName } from '../users/name.js'
 import { toPublicUser, type PublicUser } from '../users/public-user.js'
 import { loadCaller, type AsCaller, type CoreContext } from './context.js'
 import { readableTarget } from './profiles.js'
-import { updateAndRevoke } from './sessions.js'
+import { familyStart, updateAndRevoke } from './sessions.js'
 import type { RequestContext } from '../plugin-types.js'
 
 /**
@@ -84,7 +84,9 @@ export async function editProfile(
   if (!updated) throw new AuthError('ERR_AUTH_USER_NOT_FOUND')
   if (deferred) await ctx.accountEmail!.emailChangeRequested(updated, deferred, keepFamily, request)
   const user = toPublicUser(updated)
-  const token = await ctx.issueToken(self ? updated : caller.record, options.as.sid)
+  // The fresh token goes on naming the caller's session, and how it signed in (no amr when that family is gone or ended).
+  const method = (await familyStart(ctx.storage, options.as))?.method ?? undefined
+  const token = await ctx.issueToken(self ? updated : caller.record, options.as.sid, method)
   const changed = (['email', 'name', 'pass'] as const).filter((field) => (field === 'email' ? patch.email !== undefined : changes[field] !== undefined))
   if (changed.length > 0) ctx.events.emit('user:updated', { user, changed, by: caller.id })
   return deferred ? { user, token, pendingEmail: deferred.email } : { user, token }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { allowed } from '../access.js'
 import { AuthError } from '../errors.js'
 import type { NewSession, SessionRecord, SessionStore } from '../session-types.js'
-import type { TransactionStore, UserPatch, UserRecord } from '../storage-types.js'
+import type { StoragePlugin, TransactionStore, UserPatch, UserRecord } from '../storage-types.js'
+import type { AccessClaims } from '../tokens/claims.js'
 import {
   formatRefreshToken, hashSecret, newRefreshToken, parseRefreshToken, secretMatches, successorToken,
   type RefreshTokenParts,
@@ -42,11 +43,17 @@ const live = (s: SessionRecord, now: number) =>
   s.consumedAt === null && s.revokedAt === null && now < s.expiresAt.getTime() && now < s.idleExpiresAt.getTime()
 
 /**
- * A new rotation family for `user`: the row to store and the refresh token to
- * hand out, or undefined without session storage. Synchronous, so the caller
- * can sign the access token (which names the family) while the row is stored.
+ * A new rotation family for `user`, who signed in by `method` (the name
+ * `user:signed-in` reports, kept for the tokens' `amr`): the row to store and
+ * the refresh token to hand out, or undefined without session storage.
+ * Synchronous, so the caller can sign the access token (which names the
+ * family) while the row is stored.
  */
-export function newSession(ctx: CoreContext, user: UserRecord): { row: NewSession; refreshToken: string; familyId: string } | undefined {
+export function newSession(
+  ctx: CoreContext,
+  user: UserRecord,
+  method: string,
+): { row: NewSession; refreshToken: string; familyId: string } | undefined {
   if (!ctx.storage.sessions) return undefined
   serverKey(ctx)
   const now = ctx.options.now()
@@ -59,6 +66,7 @@ export function newSession(ctx: CoreContext, user: UserRecord): { row: NewSessio
     createdAt: new Date(now),
     expiresAt: new Date(now + ctx.options.refreshTokenTtl * 1000),
     idleExpiresAt: new Date(now + Math.min(ctx.options.sessionIdleTimeout, ctx.options.refreshTokenTtl) * 1000),
+    method,
   }
   return { row, refreshToken: formatRefreshToken(parts), familyId: parts.sessionId }
 }
@@ -96,7 +104,7 @@ async function consumedAgain(ctx: CoreContext, parts: RefreshTokenParts, session
     const again = successorToken(parts, session.successorId, serverKey(ctx))
     if (successor && live(successor, now) && secretMatches(again.secret, successor.secretHash)) {
       const user = await sessionUser(ctx, successor, now)
-      return { token: await ctx.issueToken(user, successor.familyId), refreshToken: formatRefreshToken(again) }
+      return { token: await ctx.issueToken(user, successor.familyId, successor.method ?? undefined), refreshToken: formatRefreshToken(again) }
     }
   }
   await sessions.revokeFamily(session.familyId, new Date(now))
@@ -128,6 +136,8 @@ export async function refresh(ctx: CoreContext, token: unknown, request: Request
     createdAt: new Date(now),
     expiresAt: session.expiresAt,
     idleExpiresAt: new Date(Math.min(now + ctx.options.sessionIdleTimeout * 1000, session.expiresAt.getTime())),
+    // How the family signed in goes on with it (a row from before AuthCore kept it has none).
+    ...(session.method !== null && { method: session.method }),
   }
   const result = await store(ctx).rotateSession(session.id, successor, new Date(now))
   if (!result.rotated) {
@@ -136,7 +146,21 @@ export async function refresh(ctx: CoreContext, token: unknown, request: Request
     return consumedAgain(ctx, parts, result.current, now)
   }
   ctx.events.emit('session:refreshed', { userId: user.id, familyId: session.familyId })
-  return { token: await ctx.issueToken(user, session.familyId), refreshToken: formatRefreshToken(next) }
+  return { token: await ctx.issueToken(user, session.familyId, successor.method), refreshToken: formatRefreshToken(next) }
+}
+
+/**
+ * The first session of the family a token's `sid` names (a family's first
+ * session has the family's id, and it is kept, rotated rather than deleted,
+ * while the family lives), when it belongs to the token's user and is not
+ * revoked; undefined otherwise, or without session storage.
+ */
+export async function familyStart(storage: StoragePlugin, claims: Pick<AccessClaims, 'sid' | 'sub'> | undefined): Promise<SessionRecord | undefined> {
+  const sessions = storage.sessions
+  if (!sessions || typeof claims?.sid !== 'string' || typeof claims.sub !== 'string') return undefined
+  const first = await sessions.findSession(claims.sid)
+  if (!first || first.userId !== claims.sub || first.familyId !== claims.sid || first.revokedAt) return undefined
+  return first
 }
 
 /** Ends the session a refresh token belongs to (its whole family). Ending an ended one is not an error. */

@@ -22,6 +22,17 @@ export interface AccessClaims {
   readonly ver?: number
   /** The refresh session family this token came from, if any. */
   readonly sid?: string
+  /**
+   * Authentication methods references (RFC 8176): how the user signed in.
+   * AuthCore writes one entry, the method name its `user:signed-in` event
+   * reports (`'basic'`, `'oauth:google'`, `'email-link'`, `'email-link:code'`,
+   * `'invites'`, ...) rather than RFC 8176's registered values (`pwd`,
+   * `otp`, ...), because those cannot say which provider or plugin proved the
+   * user; refreshes keep it, and a later factor (MFA) will append its own.
+   * Absent when the method is unknown (a session stored before AuthCore kept
+   * it). Tokens from other issuers may carry any array of strings.
+   */
+  readonly amr?: readonly string[]
   /** Token id. */
   readonly jti?: string
   readonly iss?: string

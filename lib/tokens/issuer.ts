@@ -19,14 +19,16 @@ export interface TokenSubject {
 /**
  * Signs an access token for `subject` with the signing key: `sub` and `id`
  * (the same user id), `email`, `email_verified`, `role`, `ver` (token version), `sid` (the
- * refresh session family, when there is one), `iat`, `exp`, a random `jti`,
- * and `iss`/`aud` when configured, under a `typ: at+jwt` header.
+ * refresh session family, when there is one), `amr` (`[method]`: how the
+ * user signed in, when it is known), `iat`, `exp`, a random `jti`, and
+ * `iss`/`aud` when configured, under a `typ: at+jwt` header.
  */
 export async function signAccessToken(
   options: ResolvedOptions,
   ring: KeyRing,
   subject: TokenSubject,
   sessionId?: string,
+  method?: string,
 ): Promise<string> {
   const key = ring.signing
   if (!key) throw new AuthError('ERR_AUTH_NO_SIGNING_KEY')
@@ -38,6 +40,7 @@ export async function signAccessToken(
     role: subject.role,
     ver: subject.tokenVersion,
     ...(sessionId !== undefined && { sid: sessionId }),
+    ...(method !== undefined && { amr: [method] }),
     sub: subject.id,
     iat: now,
     exp: now + options.accessTokenTtl,

@@ -69,7 +69,11 @@ function readHeader(token: string): CheckedHeader {
   return header
 }
 
-/** Fills `sub` from `id` and the other way round; refuses tokens where they disagree or neither is a string. */
+/**
+ * Fills `sub` from `id` and the other way round; refuses tokens where they
+ * disagree or neither is a string, and claims AuthCore reads of the wrong
+ * type (`ver`, `email`, `role`, `sid`, `amr`).
+ */
 function toClaims(payload: JWTPayload): AccessClaims {
   const sub = payload.sub ?? payload.id
   const id = payload.id ?? payload.sub
@@ -82,7 +86,11 @@ function toClaims(payload: JWTPayload): AccessClaims {
       fail('ERR_AUTH_TOKEN_CLAIM_INVALID', `Token claim '${claim}' is missing or invalid`)
     }
   }
-  return Object.freeze({ ...payload, sub, id: sub }) as AccessClaims
+  const { amr } = payload
+  if (amr === undefined) return Object.freeze({ ...payload, sub, id: sub }) as AccessClaims
+  if (!Array.isArray(amr) || !amr.every((m) => typeof m === 'string')) fail('ERR_AUTH_TOKEN_CLAIM_INVALID', "Token claim 'amr' is missing or invalid")
+  // Frozen too: verified claims are cached and shared by every caller presenting the token.
+  return Object.freeze({ ...payload, sub, id: sub, amr: Object.freeze([...(amr as string[])]) }) as AccessClaims
 }
 
 /**

@@ -34,7 +34,7 @@ const USER_FIELDS: Record<string, FieldType> = {
 }
 const SESSION_FIELDS: Record<string, FieldType> = {
   id: 'string', familyId: 'string', userId: 'string', secretHash: 'string', createdAt: 'Date', expiresAt: 'Date',
-  idleExpiresAt: 'Date', consumedAt: 'Date|null', successorId: 'string|null', revokedAt: 'Date|null',
+  idleExpiresAt: 'Date', consumedAt: 'Date|null', successorId: 'string|null', revokedAt: 'Date|null', method: 'string|null',
 }
 const TOKEN_FIELDS: Record<string, FieldType> = {
   id: 'string', purpose: 'string', userId: 'string|null', secretHash: 'string', payload: 'object|null',
@@ -125,7 +125,7 @@ async function probeRecords(plugin: StoragePlugin, report: FieldReport): Promise
   const now = new Date()
   const { sessions, oneTimeTokens, credentials, rateLimits } = plugin
   if (sessions !== undefined) {
-    const session = newSession(user.id, now)
+    const session = newSession(user.id, now, { method: 'kit-shape' })
     await report.read('SessionRecord', 'sessions.createSession', SESSION_FIELDS, () => sessions.createSession(session))
     await report.read('SessionRecord', 'sessions.findSession', SESSION_FIELDS, () => sessions.findSession(session.id))
   }

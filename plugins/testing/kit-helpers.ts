@@ -139,7 +139,7 @@ export function describe(err: unknown): string {
   return String(err)
 }
 
-/** A valid new session of `userId`, starting its own family, live for a day (idle: an hour) from `now`. */
+/** A valid new session of `userId`, starting its own family, live for a day (idle: an hour) from `now`; no `method` unless `overrides` gives one. */
 export function newSession(userId: string, now: Date, overrides: Partial<NewSession> = {}): NewSession {
   const id = randomUUID()
   return {
@@ -156,7 +156,7 @@ export function plainSession(session: SessionRecord | NewSession | undefined): u
   return {
     id: s.id, familyId: s.familyId, userId: s.userId, secretHash: s.secretHash, createdAt: ms(s.createdAt),
     expiresAt: ms(s.expiresAt), idleExpiresAt: ms(s.idleExpiresAt), consumedAt: ms(s.consumedAt),
-    successorId: s.successorId ?? null, revokedAt: ms(s.revokedAt),
+    successorId: s.successorId ?? null, revokedAt: ms(s.revokedAt), method: s.method ?? null,
   }
 }
 

@@ -18,11 +18,29 @@ export function sessionCases(t: ConformanceTest, options: StorageConformanceOpti
     t.equal(await sessions.findSession(input.id.toUpperCase()), undefined, 'ids are exact (case-sensitive)')
   }))
 
+  t.test('createSession keeps the method given, and null without one; findSession and listUserSessions read it back', (t) =>
+    withPlugin(options, async (plugin) => {
+      const sessions = sessionsOf(t, plugin)
+      const now = new Date()
+      const rule = 'rule: NewSession.method is stored as SessionRecord.method (null when absent)'
+      const cases = [['with', 'oauth:google'], ['longest', `m:${'x'.repeat(62)}`], ['without', undefined]] as const
+      for (const [label, method] of cases) {
+        const input = newSession(`method-${label}`, now, method === undefined ? {} : { method })
+        const created = await sessions.createSession(input)
+        const expected = method ?? null
+        t.equal(created.method, expected, `${rule}: createSession's record, ${label}`)
+        t.equal((await sessions.findSession(input.id))?.method, expected, `${rule}: findSession, ${label}`)
+        t.equal((await sessions.listUserSessions(`method-${label}`, now))[0]?.method, expected, `${rule}: listUserSessions, ${label}`)
+      }
+    }))
+
   t.test('hostile and unicode strings in session fields round-trip', (t) => withPlugin(options, async (plugin) => {
     const sessions = sessionsOf(t, plugin)
     for (const [i, s] of HOSTILE_STRINGS.entries()) {
       const short = `${Array.from(s).slice(0, 30).join('')}#${i}`
-      const input = newSession(short, new Date(), { id: `id:${short}`, familyId: `fam:${short}`, secretHash: short })
+      // At most 64 characters: 15 code points are at most 30 code units.
+      const method = `${Array.from(s).slice(0, 15).join('')}#${i}`
+      const input = newSession(short, new Date(), { id: `id:${short}`, familyId: `fam:${short}`, secretHash: short, method })
       await sessions.createSession(input)
       t.same(plainSession(await sessions.findSession(input.id)), plainSession({ ...input, consumedAt: null, successorId: null, revokedAt: null }),
         `#${i} stored literally`)

@@ -7,9 +7,9 @@ export function sessionRotationCases(t: ConformanceTest, options: StorageConform
   t.test('rotate succeeds once; rotating again answers rotated:false with the consumed row', (t) => withPlugin(options, async (plugin) => {
     const sessions = sessionsOf(t, plugin)
     const start = new Date(Date.now() - 60_000)
-    const first = await sessions.createSession(newSession('rot-user', start))
+    const first = await sessions.createSession(newSession('rot-user', start, { method: 'basic' }))
     const now = new Date(start.getTime() + 1000)
-    const successor = newSession('rot-user', now, { familyId: first.familyId, expiresAt: first.expiresAt })
+    const successor = newSession('rot-user', now, { familyId: first.familyId, expiresAt: first.expiresAt, method: 'basic' })
     const result = await sessions.rotateSession(first.id, successor, now)
     t.equal(result.rotated, true, 'rotated')
     if (result.rotated) {
@@ -34,6 +34,23 @@ export function sessionRotationCases(t: ConformanceTest, options: StorageConform
     const chained = await sessions.rotateSession(successor.id, again, later)
     t.equal(chained.rotated, true, 'the successor rotates in turn')
   }))
+
+  t.test("rotateSession stores the successor's method as given (null when it has none), and leaves the consumed session's", (t) =>
+    withPlugin(options, async (plugin) => {
+      const sessions = sessionsOf(t, plugin)
+      const now = new Date()
+      const rule = "rule: the successor keeps the method the caller passes"
+      const first = await sessions.createSession(newSession('rot-method', now, { method: 'email-link:code' }))
+      const second = newSession('rot-method', now, { familyId: first.familyId, method: 'email-link:code' })
+      const result = await sessions.rotateSession(first.id, second, now)
+      t.equal(result.rotated && result.successor.method, 'email-link:code', `${rule} (rotateSession's answer)`)
+      t.equal((await sessions.findSession(second.id))?.method, 'email-link:code', `${rule} (the stored successor)`)
+      t.equal((await sessions.findSession(first.id))?.method, 'email-link:code', 'the consumed session keeps its own')
+      // A family stored before methods were kept: its successors have none either.
+      const third = newSession('rot-method', now, { familyId: first.familyId })
+      await sessions.rotateSession(second.id, third, now)
+      t.equal((await sessions.findSession(third.id))?.method, null, `${rule} (none given: null)`)
+    }))
 
   t.test('a revoked session cannot rotate; an unknown one answers current undefined', (t) => withPlugin(options, async (plugin) => {
     const sessions = sessionsOf(t, plugin)

@@ -30,6 +30,7 @@ export async function migrate(engine: StorageEngine, tables: ResolvedTableNames)
       [`${tables.users}:1`, () => usersV1(db, engine, tables.users, types.users)],
       [`${tables.users}:2`, () => usersV2(db, engine, tables.users, types.users)],
       [`${tables.sessions}:1`, () => sessionsV1(db, engine, tables.sessions, types.sessions)],
+      [`${tables.sessions}:2`, () => sessionsV2(db, engine, tables.sessions, types.sessions)],
       [`${tables.rateLimits}:1`, () => rateLimitsV1(db, engine, tables.rateLimits, types.rateLimits)],
       [`${tables.oneTimeTokens}:1`, () => oneTimeTokensV1(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
       [`${tables.oneTimeTokens}:2`, () => oneTimeTokensV2(db, engine, tables.oneTimeTokens, types.oneTimeTokens)],
@@ -106,14 +107,27 @@ async function createTable(db: AnyKysely, engine: StorageEngine, table: string, 
 }
 
 /**
- * Version 1 of the sessions table: one row per refresh session, grouped in
- * rotation families; indexed by family and by user for the revocations.
+ * Version 1 of the sessions table (all of {@link SESSION_COLUMNS}, so a table
+ * made now has the later versions' columns already): one row per refresh
+ * session, grouped in rotation families; indexed by family and by user for
+ * the revocations.
  */
 async function sessionsV1(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['sessions']): Promise<void> {
   await createTable(db, engine, table, SESSION_COLUMNS, types)
   const indexes = sessionIndexNames(table)
   await engine.createIndex(db, table, indexes.family, ['family_id'])
   await engine.createIndex(db, table, indexes.user, ['user_id'])
+}
+
+/**
+ * Version 2 of the sessions table: `method` (how the family signed in, for
+ * the tokens' `amr`), for a table that version 1 of an older AuthCore made
+ * before the column existed. Added in place as nullable, so every existing
+ * session reads as signed in by an unknown method (its tokens carry no
+ * `amr`); a no-op where version 1 already created it.
+ */
+async function sessionsV2(db: AnyKysely, engine: StorageEngine, table: string, types: ColumnTypes['sessions']): Promise<void> {
+  await addMissingColumn(db, engine, table, 'method', types.method)
 }
 
 /** Version 1 of the counters table: one fixed window per key. */

@@ -53,6 +53,7 @@ export interface SessionRow {
   consumed_at: Date | number | string | null
   successor_id: string | null
   revoked_at: Date | number | string | null
+  method: string | null
 }
 
 /** Maps a sessions row. */
@@ -68,6 +69,7 @@ export function mapSessionRow(row: SessionRow): SessionRecord {
     consumedAt: row.consumed_at === null ? null : toDate(row.consumed_at),
     successorId: row.successor_id,
     revokedAt: row.revoked_at === null ? null : toDate(row.revoked_at),
+    method: row.method,
   }
 }
 

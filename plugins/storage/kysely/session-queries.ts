@@ -7,8 +7,8 @@
  * is expired); revocations touch only live rows, and deleteExpiredSessions
  * deletes every row that is expired at `now`.
  */
-import { UsageError, type NewSession, type RotateResult, type SessionRecord, type SessionStore } from '../../../lib/index.js'
-import { assertDate, assertString } from './arguments.js'
+import { MAX_SESSION_METHOD_LENGTH, UsageError, type NewSession, type RotateResult, type SessionRecord, type SessionStore } from '../../../lib/index.js'
+import { assertDate, assertKey, assertString } from './arguments.js'
 import { atomically } from './conditional-update.js'
 import { mapSessionRow, type SessionRow } from './row-mapping.js'
 import type { AnyKysely } from './storage-engine.js'
@@ -113,7 +113,7 @@ export class KyselySessionStore extends TableStore implements SessionStore {
     return {
       id: session.id, family_id: session.familyId, user_id: session.userId, secret_hash: session.secretHash,
       created_at: time(session.createdAt), expires_at: time(session.expiresAt), idle_expires_at: time(session.idleExpiresAt),
-      consumed_at: null, successor_id: null, revoked_at: null,
+      consumed_at: null, successor_id: null, revoked_at: null, method: session.method ?? null,
     }
   }
 }
@@ -124,6 +124,7 @@ function newRecord(session: NewSession): SessionRecord {
     id: session.id, familyId: session.familyId, userId: session.userId, secretHash: session.secretHash,
     createdAt: new Date(session.createdAt.getTime()), expiresAt: new Date(session.expiresAt.getTime()),
     idleExpiresAt: new Date(session.idleExpiresAt.getTime()), consumedAt: null, successorId: null, revokedAt: null,
+    method: session.method ?? null,
   }
 }
 
@@ -133,4 +134,5 @@ function assertNewSession(session: NewSession, name: string): void {
     if (typeof session[key] !== 'string' || session[key] === '') throw new UsageError(`${name}.${key} must be a non-empty string`)
   }
   for (const key of ['createdAt', 'expiresAt', 'idleExpiresAt'] as const) assertDate(session[key], `${name}.${key}`)
+  if (session.method !== undefined) assertKey(session.method, `${name}.method`, MAX_SESSION_METHOD_LENGTH)
 }

@@ -22,7 +22,7 @@ export type UserColumn = (typeof USER_COLUMNS)[number]
 /** Columns of the sessions table. */
 export const SESSION_COLUMNS = [
   'id', 'family_id', 'user_id', 'secret_hash', 'created_at', 'expires_at', 'idle_expires_at', 'consumed_at',
-  'successor_id', 'revoked_at',
+  'successor_id', 'revoked_at', 'method',
 ] as const
 
 /** One of {@link SESSION_COLUMNS}. */

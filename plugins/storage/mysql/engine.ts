@@ -100,6 +100,7 @@ class MysqlEngine implements StorageEngine {
         secret_hash: `varchar(255) ${key} not null`,
         created_at: 'datetime(3) not null', expires_at: 'datetime(3) not null', idle_expires_at: 'datetime(3) not null',
         consumed_at: 'datetime(3) null', successor_id: `varchar(128) ${key} null`, revoked_at: 'datetime(3) null',
+        method: 'varchar(64) null',
       },
       rateLimits: { key: `varchar(255) ${key} not null primary key`, count: 'int not null', reset_at: 'datetime(3) not null' },
       // InnoDB keys hold at most 3072 bytes and utf8mb4 takes up to 4 bytes a

@@ -32,6 +32,8 @@ const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
   family_id: 'text collate "C" not null', user_id: 'text collate "C" not null', secret_hash: 'text collate "C" not null',
   created_at: 'timestamptz not null', expires_at: 'timestamptz not null', idle_expires_at: 'timestamptz not null',
   consumed_at: 'timestamptz', successor_id: 'text collate "C"', revoked_at: 'timestamptz',
+  // How the family signed in (the tokens' amr), bounded as the contract states.
+  method: 'varchar(64)',
 }
 
 const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {

@@ -38,6 +38,7 @@ const SESSION_COLUMN_TYPES: Record<SessionColumn, string> = {
   family_id: 'text not null', user_id: 'text not null', secret_hash: 'text not null',
   created_at: 'integer not null', expires_at: 'integer not null', idle_expires_at: 'integer not null',
   consumed_at: 'integer', successor_id: 'text', revoked_at: 'integer',
+  method: 'text',
 }
 
 const RATE_LIMIT_COLUMN_TYPES: Record<RateLimitColumn, string> = {
