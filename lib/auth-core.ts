@@ -23,6 +23,7 @@ import { TokenVersionCache } from './tokens/version-cache.js'
 import { startCore, type StartedCore } from './start.js'
 import { chooseAccountEmail, chooseMethods, chooseRedirectFlow, chooseStorage } from './defaults.js'
 import type { AccountEmailService, PasswordResetInput, PasswordResetRequest, VerifyEmailInput } from './account-email-types.js'
+import type { RedirectSignIn } from './redirect-sign-in-types.js'
 import type { AuthPlugin } from './plugin-types.js'
 import { UsageError } from './errors.js'
 import { coreRoutes } from './http/core-routes.js'
@@ -49,6 +50,7 @@ export class AuthCore {
   readonly #methods: readonly SignInMethod[]
   readonly #plugins: readonly AuthPlugin[]
   readonly #accountEmail: AccountEmailService | undefined
+  readonly #redirectFlow: (AuthPlugin & RedirectSignIn) | undefined
   readonly #contributions: Contributions
   readonly #rateLimit: RateLimitSettings
   readonly #ring: Promise<KeyRing>
@@ -74,7 +76,10 @@ export class AuthCore {
     // (two routes on one path, a code declared twice) fails construction.
     this.#methods = chooseMethods(this.#options)
     this.#accountEmail = chooseAccountEmail(this.#options)
-    const composed = [this.#accountEmail, chooseRedirectFlow(this.#methods)].filter((p): p is AuthPlugin => p !== undefined)
+    this.#redirectFlow = chooseRedirectFlow(this.#methods)
+    const composed: AuthPlugin[] = []
+    if (this.#accountEmail) composed.push(this.#accountEmail)
+    if (this.#redirectFlow) composed.push(this.#redirectFlow)
     this.#plugins = [...this.#options.plugins, ...composed]
     const { basePath, maxBodySize, keys: configured } = this.#options
     const core = coreRoutes(this, { publishJwks: configured.some((k) => k.publicKey !== undefined) })
@@ -326,6 +331,26 @@ export class AuthCore {
    */
   async purgeExpired(): Promise<PurgeResult> {
     return purgeExpired(await this.#ctx())
+  }
+
+  /**
+   * Redirect sign-in (OpenID Connect, OAuth 2) from code, for apps that
+   * serve its steps from their own handlers: the same flow as the
+   * `/oauth/...` routes (docs/oauth.md). A usage error when no redirect
+   * method is configured. Its operations start AuthCore if needed.
+   */
+  get oauth(): RedirectSignIn {
+    const flow = this.#redirectFlow
+    if (!flow) throw new UsageError('auth.oauth needs a redirect method in methods (oidc(), google(), github(), microsoft())')
+    const started = async () => {
+      await this.#ctx()
+      return flow
+    }
+    return Object.freeze({
+      authorize: async (method: string, redirectTo: string) => (await started()).authorize(method, redirectTo),
+      callback: async (method: string, url: string, cookie: string | null | undefined) => (await started()).callback(method, url, cookie),
+      exchange: async (code: string, cookie: string | null | undefined) => (await started()).exchange(code, cookie),
+    })
   }
 
   /** The account-mail service, started; a usage error without a mailer. */

@@ -11,6 +11,7 @@ import { basic } from '../plugins/methods/basic.js'
 import { accountEmail } from '../plugins/email/index.js'
 import { oauthFlow } from '../plugins/oauth/index.js'
 import type { AccountEmailService } from './account-email-types.js'
+import type { RedirectSignIn } from './redirect-sign-in-types.js'
 import type { ResolvedOptions } from './options-validate.js'
 import type { AuthPlugin, RedirectMethod, SignInMethod } from './plugin-types.js'
 import type { StoragePlugin } from './storage-types.js'
@@ -34,7 +35,7 @@ export function chooseAccountEmail(options: ResolvedOptions): AccountEmailServic
 }
 
 /** The redirect sign-in flow (`plugins/oauth`) when a redirect method is configured (OpenID Connect, OAuth 2), else none. */
-export function chooseRedirectFlow(methods: readonly SignInMethod[]): AuthPlugin | undefined {
+export function chooseRedirectFlow(methods: readonly SignInMethod[]): (AuthPlugin & RedirectSignIn) | undefined {
   const redirects = methods.filter((m): m is RedirectMethod => m.kind === 'redirect')
   return redirects.length === 0 ? undefined : oauthFlow(redirects)
 }

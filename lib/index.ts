@@ -45,6 +45,7 @@ export type { NewSession, RotateResult, SessionRecord, SessionStore } from './se
 export type { PurgeResult, SessionInfo, TokenPair } from './operations/sessions.js'
 export type { SignedIn } from './operations/credentials.js'
 export type { EditProfileResult } from './operations/edit-profile.js'
+export type { RedirectSignIn } from './redirect-sign-in-types.js'
 
 // Rate limits: the counter store contract, the in-memory store and the settings
 export { REQUIRED_RATE_LIMIT_OPERATIONS } from './rate-limit-types.js'

@@ -9,6 +9,7 @@ import { sqliteStorage } from '../plugins/storage/sqlite/index.js'
 import { APPS, startNode } from './helpers/apps.js'
 import type { StartApp } from './helpers/http-cases.js'
 import { eachEngine } from './helpers/engines.js'
+import { errorOf } from './helpers/auth.js'
 import { fastHasher } from './helpers/hashers.js'
 import { newSecret } from './helpers/keys.js'
 import { startProvider, type TestProvider } from './helpers/oidc-provider.js'
@@ -364,4 +365,24 @@ t.test('an appUrl with a path prefix: the cookies follow the paths the browser r
   const landed = await get(`${app.url}/auth/oauth/corp/callback${back.search}`, cookiePair(started.setCookie[0]!))
   t.ok(new URL(landed.location).searchParams.get('code'), 'signed in')
   t.match(landed.setCookie.find((c) => c.startsWith('authcore_oauth_code=')), /Path=\/app\/auth\/oauth\/token;/, "the code cookie's path is the exchange's")
+})
+
+t.test('from code (auth.oauth): the same flow, with the cookies handed to the app', async (t) => {
+  const flow = await setup(t)
+  flow.provider.addAccount({ sub: 'olga-1', email: 'olga@example.com', emailVerified: true })
+  const started = await flow.auth.oauth.authorize('corp', AFTER)
+  t.match(started.cookie, /^authcore_oauth_corp=[\w-]{43}; Path=\/auth\/oauth\/corp\/callback; HttpOnly; SameSite=Lax/)
+  const back = await flow.provider.login(started.url, 'olga-1')
+  const landed = await flow.auth.oauth.callback('corp', back.href, cookiePair(started.cookie))
+  const code = new URL(landed.location).searchParams.get('code')!
+  t.match(code, /^[\w-]{43}$/)
+  const codeCookie = landed.cookies.map(cookiePair).find((c) => c.startsWith('authcore_oauth_code='))!
+  t.equal((await errorOf(flow.auth.oauth.exchange(code, undefined))).code, 'ERR_OAUTH_CODE_INVALID', 'not without the code cookie')
+  const signedIn = await flow.auth.oauth.exchange(code, `theme=dark; ${codeCookie}`)
+  t.equal(signedIn.user.email, 'olga@example.com')
+  t.equal((await errorOf(flow.auth.oauth.authorize('corp', 'https://evil.example/'))).code, 'ERR_OAUTH_REDIRECT_NOT_ALLOWED')
+  t.equal((await errorOf(flow.auth.oauth.authorize('nope', AFTER))).name, 'TypeError', 'an unknown method: a usage error')
+  const plain = new AuthCore({ secret: newSecret(), storage: sqliteStorage({ filename: ':memory:' }) })
+  t.teardown(() => plain.close())
+  t.throws(() => plain.oauth, { name: 'TypeError' }, 'without a redirect method: a usage error')
 })

@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   AuthError, errorResponse, hashOneTimeSecret, isAuthError, isOneTimeSecret, jsonResponse as json, newOneTimeSecret, UsageError,
-  type AccessClaims, type AuthPlugin, type PluginContext, type RedirectMethod, type RouteDeclaration, type SignedIn,
+  type AccessClaims, type AuthPlugin, type RedirectSignIn, type PluginContext, type RedirectMethod, type RouteDeclaration, type SignedIn,
   type UserRecord,
 } from '../../lib/index.js'
 import { linkTo, unlink, userFor } from './accounts.js'
@@ -83,14 +83,17 @@ function redirect(location: string, cookies: readonly string[] = []): Response {
 }
 
 /** The flow plugin for `methods` (the configured redirect methods). */
-export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & {
-  /** `POST /oauth/token` from code: the code and the value of the browser's `authcore_oauth_code` cookie. */
-  exchange(code: string, holderCookie: string | undefined): Promise<SignedIn>
-} {
+export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & RedirectSignIn {
   let context: PluginContext | undefined
   const started = () => {
     if (!context) throw new UsageError('oauth: call auth.ready() first')
     return context
+  }
+
+  const methodNamed = (name: string): RedirectMethod => {
+    const found = methods.find((m) => m.name === name)
+    if (!found) throw new UsageError(`no redirect method named '${String(name)}'`)
+    return found
   }
 
   /** The callback URL of a method: its own, or under appUrl. Never from the request's Host. */
@@ -294,6 +297,16 @@ export function oauthFlow(methods: readonly RedirectMethod[]): AuthPlugin & {
       if (!ctx.appUrl) throw new UsageError('redirect sign-in needs the appUrl option: callbacks and cookies are under it')
       context = ctx
     },
-    exchange: async (code, holder) => exchangeWith(started(), code, holder),
+    // The operations from code (`auth.oauth`): the same functions the routes run, with the cookies handed over.
+    async authorize(name, redirectTo) {
+      const answer = await authorize(started(), methodNamed(name), new URLSearchParams({ redirect_to: redirectTo }))
+      return { url: answer.headers.get('location')!, cookie: answer.headers.getSetCookie()[0]! }
+    },
+    async callback(name, url, cookieHeader) {
+      const request = new Request(url, { headers: cookieHeader ? { cookie: cookieHeader } : {} })
+      const answer = await callback(started(), methodNamed(name), request, new URL(url).searchParams)
+      return { location: answer.headers.get('location')!, cookies: answer.headers.getSetCookie() }
+    },
+    exchange: async (code, cookieHeader) => exchangeWith(started(), code, readCookie(cookieHeader ?? null, CODE_COOKIE)),
   }
 }
