@@ -8,17 +8,20 @@ import type { PluginContext } from '../../lib/index.js'
 
 /** Runs tasks after the current request has answered. */
 export class Background {
+  readonly #name: string
   readonly #limit: number
   readonly #running = new Set<Promise<void>>()
 
-  constructor(limit = 1000) {
+  /** `name` says whose work a dropped task was, in the report. */
+  constructor(name: string, limit = 1000) {
+    this.#name = name
     this.#limit = limit
   }
 
   /** Starts `task` on a later turn; reports its failure through `ctx` as a mail failure. */
   run(ctx: PluginContext, task: () => Promise<void>): void {
     if (this.#running.size >= this.#limit) {
-      ctx.reportError(new Error('account mail: too much work queued; a message was dropped'))
+      ctx.reportError(new Error(`${this.#name}: too much work queued; a message was dropped`))
       return
     }
     const done: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))

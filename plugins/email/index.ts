@@ -15,7 +15,7 @@
  * answers alike too.
  */
 import {
-  AuthError, assertMailable, isAuthError, jsonResponse, normalizeEmail, toSeconds, UsageError, type AccountEmailOptions, type AccountEmailService,
+  AuthError, assertMailable, jsonResponse, normalizeEmail, toSeconds, UsageError, type AccountEmailOptions, type AccountEmailService,
   type AccountMailKind, type AsCaller, type MailTemplate, type NormalizedEmail, type PluginContext, type RequestContext,
   type RouteDeclaration, type UserRecord,
 } from '../../lib/index.js'
@@ -23,6 +23,7 @@ import { DEFAULT_TEMPLATES } from './templates.js'
 import { findUsable, issueToken, notFor, PURPOSES, redeem, stillFor, type TokenPayload } from './tokens.js'
 import { randomUUID } from 'node:crypto'
 import { Background } from './background.js'
+import { withinSendLimits } from './send-limits.js'
 import { confirmationPage } from './pages.js'
 
 declare module '../../lib/index.js' {
@@ -65,7 +66,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
   // With its own pages, links open them (under basePath, read once set up); otherwise the app's pages.
   const paths = { resetPassword: options.links?.resetPassword ?? '/reset-password', verifyEmail: options.links?.verifyEmail ?? '/verify-email' }
   const templates: Record<AccountMailKind, MailTemplate> = { ...DEFAULT_TEMPLATES, ...options.templates }
-  const background = new Background()
+  const background = new Background('account mail')
   let context: PluginContext | undefined
 
   const started = (): PluginContext => {
@@ -94,22 +95,6 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     ctx.sendMail({ to, kind, subject: content.subject, text: content.text, ...(content.html !== undefined && { html: content.html }), idempotencyKey })
   }
 
-  /**
-   * Charges the send limits (per client address, then per recipient). A
-   * limited request is not sent, but answers like a sent one: the limiter
-   * has emitted `rate-limit:exceeded`. Any other failure propagates.
-   */
-  const allowedToSend = async (ctx: PluginContext, recipientKey: string, request: RequestContext, scope = 'recipient'): Promise<boolean> => {
-    try {
-      if (request.clientAddress !== undefined) await ctx.limit('sender', request.clientAddress)
-      await ctx.limitSubject(scope, recipientKey)
-      return true
-    } catch (err) {
-      if (isAuthError(err, 'ERR_AUTH_RATE_LIMITED')) return false
-      throw err
-    }
-  }
-
   /** Sends a verification link for the user's current address. */
   const sendVerification = async (ctx: PluginContext, user: UserRecord) => {
     const { secret, record } = await issueToken(ctx, PURPOSES.verify, user, verificationTtl, { sentTo: user.emailKey })
@@ -125,7 +110,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     }
     const email = normalizeEmail(input.email)
     assertMailable(email)
-    if (!(await allowedToSend(ctx, email.key, request))) return
+    if (!(await withinSendLimits(ctx, email.key, request.clientAddress))) return
     // The look-up, the token and the mail happen after the answer: known and
     // unknown addresses answer at the same moment.
     background.run(ctx, async () => {
@@ -173,7 +158,7 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     const user = await ctx.storage.findUserById(claims.sub)
     if (!user || user.disabled || (claims.ver ?? 0) !== user.tokenVersion) throw new AuthError('ERR_AUTH_TOKEN_REVOKED')
     if (user.emailVerified || user.emailKey === '') return
-    if (!(await allowedToSend(ctx, user.emailKey, request))) return
+    if (!(await withinSendLimits(ctx, user.emailKey, request.clientAddress))) return
     await sendVerification(ctx, user)
   }
 
@@ -312,22 +297,22 @@ export function accountEmail(options: AccountEmailOptions = {}): AccountEmailSer
     verifyEmail,
     signedUp: (user, request) =>
       quietly(context, async (ctx) => {
-        if (await allowedToSend(ctx, user.emailKey, request)) await sendVerification(ctx, user)
+        if (await withinSendLimits(ctx, user.emailKey, request.clientAddress)) await sendVerification(ctx, user)
       }),
     signUpTaken: (existing, request) =>
       quietly(context, async (ctx) => {
-        if (existing.disabled || !(await allowedToSend(ctx, existing.emailKey, request))) return
+        if (existing.disabled || !(await withinSendLimits(ctx, existing.emailKey, request.clientAddress))) return
         send(ctx, 'sign-up-attempt', existing.email, existing, `sign-up-attempt:${existing.id}:${Math.floor(ctx.now() / 900_000)}`)
       }),
     unverifiedSignIn: (user, request) =>
       quietly(context, async (ctx) => {
         // At most one fresh link per window, however often they try.
-        if (await allowedToSend(ctx, user.id, request, 'resend')) await sendVerification(ctx, user)
+        if (await withinSendLimits(ctx, user.id, request.clientAddress, 'resend')) await sendVerification(ctx, user)
       }),
     async emailChangeRequested(user: UserRecord, email: NormalizedEmail, keepFamily: string | undefined, request: RequestContext) {
       const ctx = started()
       await quietly(ctx, async () => {
-        if (!(await allowedToSend(ctx, email.key, request))) return
+        if (!(await withinSendLimits(ctx, email.key, request.clientAddress))) return
         // The old address is told of every request, whether or not the new
         // one is free: whether it arrives must not say if an address is registered.
         const requestId = randomUUID()

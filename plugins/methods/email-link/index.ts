@@ -31,6 +31,7 @@ import {
   AuthError, assertMailable, isAuthError, normalizeEmail, normalizeName, UsageError, type AuthPlugin, type PluginContext, type SignedIn,
 } from '../../../lib/index.js'
 import { Background } from '../../email/background.js'
+import { withinSendLimits } from '../../email/send-limits.js'
 import { readCode } from './codes.js'
 import { EMAIL_LINK_ERRORS } from './errors.js'
 import { sendSignIn, signInLink } from './mail.js'
@@ -106,28 +107,12 @@ const invalidCode = () => new AuthError('ERR_EMAIL_LINK_CODE_INVALID')
  */
 export function emailLink(options: EmailLinkOptions = {}): EmailLinkPlugin {
   const settings = resolveOptions(options)
-  const background = new Background()
+  const background = new Background('email-link')
   let context: PluginContext | undefined
 
   const started = (): PluginContext => {
     if (!context) throw new UsageError('email-link: call auth.ready() before using the plugin')
     return context
-  }
-
-  /**
-   * Charges the send limits (per client address, then per recipient). A
-   * limited request sends nothing but answers like any other: the limiter
-   * has emitted `rate-limit:exceeded`. Any other failure propagates.
-   */
-  const allowedToSend = async (ctx: PluginContext, emailKey: string, clientAddress: string | undefined): Promise<boolean> => {
-    try {
-      await ctx.limit('sender', clientAddress)
-      await ctx.limitSubject('recipient', emailKey)
-      return true
-    } catch (err) {
-      if (isAuthError(err, 'ERR_AUTH_RATE_LIMITED')) return false
-      throw err
-    }
   }
 
   async function request(input: EmailLinkRequest, clientAddress?: string): Promise<void> {
@@ -138,7 +123,7 @@ export function emailLink(options: EmailLinkOptions = {}): EmailLinkPlugin {
     const email = normalizeEmail(input.email)
     assertMailable(email)
     const kind = input.code === true ? 'code' : 'link'
-    if (!(await allowedToSend(ctx, email.key, clientAddress))) return
+    if (!(await withinSendLimits(ctx, email.key, clientAddress))) return
     // The look-up, the token and the mail happen after the answer: every
     // address answers at the same moment.
     background.run(ctx, async () => {
