@@ -13,7 +13,8 @@ import { oauthFlow } from '../plugins/oauth/index.js'
 import type { AccountEmailService } from './account-email-types.js'
 import type { RedirectSignIn } from './redirect-sign-in-types.js'
 import type { ResolvedOptions } from './options-validate.js'
-import type { AuthPlugin, RedirectMethod, SignInMethod } from './plugin-types.js'
+import type { AuthPlugin } from './plugin-types.js'
+import type { RedirectMethod, SignInMethod } from './method-types.js'
 import type { StoragePlugin } from './storage-types.js'
 
 /** The file the default SQLite storage uses, in the working directory. */

@@ -23,10 +23,12 @@ export type { AccessClaims } from './tokens/claims.js'
 
 // Plugin contract: plugins, sign-in methods, their routes, and framework adapters
 export type {
-  AdapterFactory, AuthPlugin, CredentialsMethod, ExternalIdentity, MethodContext, PluginAuth, PluginContext, PluginContributions,
-  PluginRequirement, ProviderTokens, RedirectAttempt, UpdateUserOptions, RedirectMethod, RequestContext, RouteCall, RouteDeclaration, RouteMethod, ScopeDefault,
-  SignInMethod, SignInOutcome,
+  AdapterFactory, AuthPlugin, PluginAuth, PluginContext, PluginContributions, PluginRequirement, RequestContext, RouteCall,
+  RouteDeclaration, RouteMethod, ScopeDefault, UpdateUserOptions,
 } from './plugin-types.js'
+export type {
+  CredentialsMethod, ExternalIdentity, MethodContext, ProviderTokens, RedirectAttempt, RedirectMethod, SignInMethod, SignInOutcome,
+} from './method-types.js'
 
 // Storage contract: users, transactions, one-time tokens and credentials, and the default SQLite file
 export { DEFAULT_SQLITE_FILE } from './defaults.js'

@@ -7,7 +7,8 @@
  */
 import { AuthError, registerAll, UsageError, type ErrorCodeDeclaration } from './errors.js'
 import { HOOK_NAMES } from './hooks.js'
-import type { AuthPlugin, PluginRequirement, RouteDeclaration, ScopeDefault, SignInMethod } from './plugin-types.js'
+import type { AuthPlugin, PluginRequirement, RouteDeclaration, ScopeDefault } from './plugin-types.js'
+import type { SignInMethod } from './method-types.js'
 import { toSeconds } from './duration.js'
 
 /** A route with the plugin that declared it (`'core'` for the core's own). */
